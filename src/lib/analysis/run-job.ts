@@ -1,0 +1,255 @@
+/**
+ * Executes one JobSpec: streams the bytes it names, chunk by chunk, and reduces them to hashes,
+ * statistics and deltas. Runs inside a worker (browser or Node) or in-process; it needs only a way
+ * to open files, a SHA-256 factory and a compute engine.
+ *
+ * Memory: at most two chunks per side are in flight (one being processed, one being read ahead),
+ * so peak memory is a small multiple of STREAM_CHUNK_BYTES whatever the model size.
+ *
+ * One read feeds several consumers: while a file is being hashed whole, tensor reads that move
+ * forward through it go through the same sequential reader, which feeds every byte to the file hash
+ * exactly once (gaps such as headers are read and hashed in between). A read that goes backwards
+ * falls back to a plain ranged read and the file hash still sees each byte once, in order.
+ */
+import { bytesEqual } from '../formats/bytes.ts';
+import { DTYPES } from '../formats/dtype.ts';
+import { SleuthError, toErrorInfo, type ErrorInfo } from '../formats/errors.ts';
+import { STREAM_CHUNK_BYTES } from '../formats/limits.ts';
+import { numel, type TensorEntry } from '../formats/manifest.ts';
+import type { ByteSource } from '../io/byte-source.ts';
+import type { ComputeEngine } from '../engine/engine.ts';
+import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
+import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../engine/stats.ts';
+import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
+import type { DiffResult, FileHashResult, FileKey, JobResult, JobSpec, PairTask, RowDelta, Side, TensorResult } from './job.ts';
+
+export interface JobContext {
+  open(side: Side, path: string): Promise<ByteSource>;
+  sha256: Sha256Factory;
+  engine: ComputeEngine;
+  onBytes?(bytes: number): void;
+  isCancelled?(): boolean;
+  chunkBytes?: number;
+}
+
+/** Sequential reader of one file; hashes the whole file when asked to. */
+class FileCursor {
+  private pos = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  constructor(
+    readonly source: ByteSource,
+    private readonly hasher: Sha256 | undefined,
+    private readonly ctx: JobContext,
+    private readonly chunk: number,
+  ) {}
+
+  /** Reads [offset, offset+length). Reads are serialised so hashing sees bytes in order. */
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const run = this.tail.then(() => this.readNow(offset, length));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readNow(offset: number, length: number): Promise<Uint8Array> {
+    checkCancelled(this.ctx);
+    if (!this.hasher || offset < this.pos) {
+      const bytes = await this.source.read(offset, length);
+      this.ctx.onBytes?.(length);
+      return bytes;
+    }
+    await this.feedUntil(offset);
+    const bytes = await this.source.read(offset, length);
+    this.hasher.update(bytes);
+    this.pos = offset + length;
+    this.ctx.onBytes?.(length);
+    return bytes;
+  }
+
+  /** Hashes the bytes between the cursor and `offset` (headers, padding, tensors of other jobs). */
+  private async feedUntil(offset: number): Promise<void> {
+    while (this.pos < offset) {
+      checkCancelled(this.ctx);
+      const n = Math.min(this.chunk, offset - this.pos);
+      const bytes = await this.source.read(this.pos, n);
+      this.hasher?.update(bytes);
+      this.pos += n;
+      this.ctx.onBytes?.(n);
+    }
+  }
+
+  async finish(): Promise<string | undefined> {
+    await this.tail;
+    if (!this.hasher) return undefined;
+    await this.feedUntil(this.source.size);
+    return this.hasher.digestHex();
+  }
+}
+
+function checkCancelled(ctx: JobContext): void {
+  if (ctx.isCancelled?.()) throw new SleuthError('cancelled', 'The job was cancelled by the user');
+}
+
+export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobResult> {
+  const chunk = ctx.chunkBytes ?? STREAM_CHUNK_BYTES;
+  const cursors = new Map<string, FileCursor>();
+  const key = (side: Side, path: string): string => `${side}\u0000${path}`;
+  const hashed = new Set(spec.hashFiles.map((f) => key(f.side, f.path)));
+  const errors: ErrorInfo[] = [];
+
+  const cursor = async (side: Side, path: string): Promise<FileCursor> => {
+    const k = key(side, path);
+    let c = cursors.get(k);
+    if (!c) {
+      const source = await ctx.open(side, path);
+      c = new FileCursor(source, hashed.has(k) ? await ctx.sha256() : undefined, ctx, chunk);
+      cursors.set(k, c);
+    }
+    return c;
+  };
+
+  const tensors: TensorResult[] = [];
+  for (const pair of spec.pairs) {
+    checkCancelled(ctx);
+    try {
+      tensors.push(await processPair(pair, cursor, ctx, chunk));
+    } catch (e) {
+      if (e instanceof SleuthError && (e.code === 'cancelled' || e.kind === 'environment')) throw e;
+      tensors.push({ name: pair.name, error: toErrorInfo(e, pair.a?.file ?? pair.b?.file) });
+    }
+  }
+
+  const files: FileHashResult[] = [];
+  for (const f of spec.hashFiles) {
+    const c = await cursor(f.side, f.path);
+    try {
+      const sha256 = await c.finish();
+      if (sha256 !== undefined) files.push({ ...f, sha256, size: c.source.size });
+    } catch (e) {
+      if (e instanceof SleuthError && e.code === 'cancelled') throw e;
+      errors.push(toErrorInfo(e, f.path));
+    }
+  }
+  for (const c of cursors.values()) await c.source.close?.();
+  return { id: spec.id, files, tensors, errors, engine: ctx.engine.kind, notes: [] };
+}
+
+type CursorFor = (side: Side, path: string) => Promise<FileCursor>;
+
+async function processPair(pair: PairTask, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
+  const { a, b } = pair;
+  if (a && b && canCompareValues(a, b, ctx.engine)) return compareTensors(pair.name, a, b, cursor, ctx, chunk);
+  const result: TensorResult = { name: pair.name };
+  if (a) result.a = await measureTensor(a, await cursor('knownGood', a.file), ctx, chunk);
+  if (b) result.b = await measureTensor(b, await cursor('suspect', b.file), ctx, chunk);
+  if (a && b) {
+    result.identical = a.dtype === b.dtype && sameShape(a.shape, b.shape) && result.a?.sha256 === result.b?.sha256;
+    if (!result.identical) result.notCompared = whyNotCompared(a, b, ctx.engine);
+  }
+  return result;
+}
+
+function sameShape(x: readonly number[], y: readonly number[]): boolean {
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+function canCompareValues(a: TensorEntry, b: TensorEntry, engine: ComputeEngine): boolean {
+  return numel(a.shape) === numel(b.shape) && sameShape(a.shape, b.shape) && engine.decodes(a.dtype) && engine.decodes(b.dtype);
+}
+
+function whyNotCompared(a: TensorEntry, b: TensorEntry, engine: ComputeEngine): string {
+  if (!sameShape(a.shape, b.shape)) return `shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`;
+  const undecoded = [a.dtype, b.dtype].filter((d) => !engine.decodes(d));
+  return `values of ${[...new Set(undecoded)].join(' and ')} are not decoded by this version; compared by hash only`;
+}
+
+/** Hash (and, when decodable, value statistics) of one tensor on its own. */
+async function measureTensor(t: TensorEntry, c: FileCursor, ctx: JobContext, chunk: number): Promise<{ sha256: string; stats?: ReturnType<typeof summariseStats> }> {
+  const hasher = await ctx.sha256();
+  const info = DTYPES[t.dtype];
+  const decodable = ctx.engine.decodes(t.dtype) && info.blockElements === 1;
+  const stats = newStats();
+  const elemBytes = info.blockBytes;
+  // Chunks hold whole storage blocks so that decoding never splits an element.
+  const step = Math.max(info.blockBytes, Math.floor(chunk / info.blockBytes) * info.blockBytes);
+  for (let off = 0; off < t.byteLength; off += step) {
+    const len = Math.min(step, t.byteLength - off);
+    const bytes = await c.read(t.byteOffset + off, len);
+    hasher.update(bytes);
+    if (decodable) await ctx.engine.stats({ bytes, dtype: t.dtype, count: len / elemBytes }, stats);
+  }
+  const out: { sha256: string; stats?: ReturnType<typeof summariseStats> } = { sha256: hasher.digestHex() };
+  if (decodable) out.stats = summariseStats(stats);
+  return out;
+}
+
+/**
+ * Streams both tensors in lockstep (same element range per chunk), hashing each, measuring each,
+ * and accumulating their delta. While the two byte streams are identical they share one hasher and
+ * one statistics pass; at the first differing chunk the hasher state is cloned.
+ */
+async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
+  const ca = await cursor('knownGood', a.file);
+  const cb = await cursor('suspect', b.file);
+  const sa = DTYPES[a.dtype].blockBytes;
+  const sb = DTYPES[b.dtype].blockBytes;
+  const total = numel(a.shape);
+  const perChunk = Math.max(1, Math.floor(chunk / Math.max(sa, sb)));
+  const sameDtype = a.dtype === b.dtype;
+
+  const shared = await ctx.sha256();
+  const hashA: Sha256 = shared;
+  // Undefined while both byte streams are identical (they share `shared`); different dtypes never are.
+  let hashB: Sha256 | undefined = sameDtype ? undefined : await ctx.sha256();
+  const statsA = newStats();
+  const statsB = newStats();
+  const diff: DiffAccumulator = newDiff(a.dtype, b.dtype, a.shape);
+
+  const readPair = (e0: number): Promise<[Uint8Array, Uint8Array]> => {
+    const n = Math.min(perChunk, total - e0);
+    return Promise.all([ca.read(a.byteOffset + e0 * sa, n * sa), cb.read(b.byteOffset + e0 * sb, n * sb)]);
+  };
+
+  let next = total > 0 ? readPair(0) : undefined;
+  for (let e0 = 0; e0 < total; e0 += perChunk) {
+    const n = Math.min(perChunk, total - e0);
+    const [ra, rb] = await (next as Promise<[Uint8Array, Uint8Array]>);
+    next = e0 + perChunk < total ? readPair(e0 + perChunk) : undefined;
+    checkCancelled(ctx);
+    const identicalChunk = sameDtype && bytesEqual(ra, rb);
+    if (identicalChunk) {
+      hashA.update(ra);
+      hashB?.update(rb);
+      const chunkStats = newStats();
+      await ctx.engine.stats({ bytes: ra, dtype: a.dtype, count: n }, chunkStats);
+      mergeStats(statsA, chunkStats);
+      mergeStats(statsB, chunkStats);
+      addIdenticalChunk(diff, chunkStats.sumSq);
+    } else {
+      hashB ??= await shared.clone();
+      hashA.update(ra);
+      hashB.update(rb);
+      await ctx.engine.diff({ bytes: ra, dtype: a.dtype, count: n }, { bytes: rb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
+    }
+  }
+  const shaA = hashA.digestHex();
+  const shaB = hashB === undefined ? shaA : hashB.digestHex();
+  const result: TensorResult = {
+    name,
+    a: { sha256: shaA, stats: summariseStats(statsA) },
+    b: { sha256: shaB, stats: summariseStats(statsB) },
+    identical: sameDtype && shaA === shaB && diff.changed === 0,
+  };
+  if (!result.identical) result.diff = finishDiff(diff);
+  return result;
+}
+
+function finishDiff(acc: DiffAccumulator): DiffResult {
+  const rows: RowDelta[] = [];
+  for (let i = 0; i < acc.rowChanged.length; i++) {
+    const changed = acc.rowChanged[i] as number;
+    if (changed > 0) rows.push({ index: i, l2: Math.sqrt(acc.rowSumSq[i] as number), changed });
+  }
+  return { summary: summariseDiff(acc), rows, rowBucket: acc.rowBucket, top: acc.top, deltaHist: Array.from(acc.deltaHist) };
+}
+
+export type { FileKey };

@@ -1,0 +1,102 @@
+/**
+ * CPU twin of shaders/diff-blocks.wgsl + shaders/diff-rows.wgsl: accumulates the delta of one pair
+ * of decoded chunks (same element range on both sides) into a DiffAccumulator.
+ */
+import { DTYPES } from '../../formats/dtype.ts';
+import { elementBits, type DecodedChunk } from './decode.ts';
+import { histBin } from '../stats.ts';
+import { offerTop, topThreshold, ulpAt, type DiffAccumulator } from '../diff.ts';
+
+/**
+ * @param firstElement flat index of the chunk's first element within the tensor
+ */
+export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: DecodedChunk, firstElement: number): void {
+  const n = a.count;
+  const va = a.values;
+  const vb = b.values;
+  const same = a.dtype === b.dtype;
+  const wide = DTYPES[a.dtype].blockBytes === 8;
+  const ba = a.bits;
+  const bb = b.bits;
+
+  // The less precise float side sets the rounding grain for the precision test.
+  const ia = DTYPES[a.dtype];
+  const ib = DTYPES[b.dtype];
+  const bothFloat = ia.family === 'float' && ib.family === 'float';
+  const lowerIsA = (ia.mantissaBits ?? 0) < (ib.mantissaBits ?? 0);
+  const lower = lowerIsA ? ia : ib;
+  const mBits = lower.mantissaBits ?? 0;
+  const minExp = lower.minExponent ?? 0;
+
+  let sumSqDelta = 0;
+  let dot = 0;
+  let sumSqA = 0;
+  let sumSqB = 0;
+  let maxAbs = acc.maxAbs;
+  let changed = 0;
+  let nonFinite = 0;
+  let violations = 0;
+  const rowLength = acc.rowLength;
+  const bucket = acc.rowBucket;
+  let threshold = topThreshold(acc);
+
+  for (let i = 0; i < n; i++) {
+    const x = va[i] as number;
+    const y = vb[i] as number;
+    const xf = x - x === 0; // finite (false for NaN and ±Inf)
+    const yf = y - y === 0;
+    if (xf && yf) {
+      dot += x * y;
+      sumSqA += x * x;
+      sumSqB += y * y;
+    }
+    let isChanged: boolean;
+    if (same) {
+      isChanged = wide ? ba[2 * i] !== bb[2 * i] || ba[2 * i + 1] !== bb[2 * i + 1] : ba[i] !== bb[i];
+    } else {
+      // NaN == NaN counts as equal across dtypes; -0 vs +0 counts as a change (sign bit survives casts).
+      isChanged = x !== y ? !(x !== x && y !== y) : x === 0 && 1 / x !== 1 / y;
+    }
+    if (!isChanged) continue;
+    changed++;
+    const flat = firstElement + i;
+    const row = rowLength > 0 ? Math.floor(flat / rowLength / bucket) : 0;
+    acc.rowChanged[row] = (acc.rowChanged[row] as number) + 1;
+    let magnitude: number;
+    if (xf && yf) {
+      const d = x - y;
+      const d2 = d * d;
+      sumSqDelta += d2;
+      acc.rowSumSq[row] = (acc.rowSumSq[row] as number) + d2;
+      magnitude = Math.abs(d);
+      if (magnitude > maxAbs) maxAbs = magnitude;
+      const bin = histBin(d);
+      acc.deltaHist[bin] = (acc.deltaHist[bin] as number) + 1;
+      if (!same && (!bothFloat || magnitude > ulpAt(lowerIsA ? y : x, mBits, minExp))) violations++;
+    } else {
+      nonFinite++;
+      magnitude = Infinity;
+      // A finite value cast to a narrower float may saturate to ±Inf: still within precision.
+      if (!same && !(bothFloat && isSaturation(lowerIsA ? x : y, lowerIsA ? y : x))) violations++;
+    }
+    if (magnitude > threshold || (magnitude === threshold && acc.top.length < acc.topK)) {
+      const e = same ? { aBits: elementBits(a, i), bBits: elementBits(b, i) } : {};
+      offerTop(acc, { index: flat, a: x, b: y, magnitude, ...e });
+      threshold = topThreshold(acc);
+    }
+  }
+  acc.sumSqDelta += sumSqDelta;
+  acc.dot += dot;
+  acc.sumSqA += sumSqA;
+  acc.sumSqB += sumSqB;
+  acc.maxAbs = maxAbs;
+  acc.changed += changed;
+  acc.nonFiniteChanged += nonFinite;
+  acc.precisionViolations += violations;
+}
+
+/** lower = ±Inf where higher is a finite value of the same sign beyond the narrow type's range. */
+function isSaturation(lowerValue: number, higherValue: number): boolean {
+  if (lowerValue !== Infinity && lowerValue !== -Infinity) return false;
+  return Number.isFinite(higherValue) && Math.sign(higherValue) === Math.sign(lowerValue);
+}

@@ -1,0 +1,56 @@
+/**
+ * The compute engine: what the streaming jobs call for every chunk of tensor bytes. Two
+ * implementations give the same results — the CPU twin (`CpuEngine`, the reference and the
+ * fallback) and WebGPU (`engine/webgpu/`, kernels in shaders/*.wgsl). Bit-identical for counts,
+ * indices, min/max and histograms; float sums agree within the tolerance documented in the
+ * kernels' tests.
+ */
+import type { DType } from '../formats/dtype.ts';
+import { decodeChunk, canDecode } from './cpu/decode.ts';
+import { accumulateStatsCpu } from './cpu/stats-kernel.ts';
+import { accumulateDiffCpu } from './cpu/diff-kernel.ts';
+import type { DiffAccumulator } from './diff.ts';
+import type { StatsAccumulator } from './stats.ts';
+
+export type EngineKind = 'cpu' | 'webgpu';
+
+export interface RawChunk {
+  bytes: Uint8Array;
+  dtype: DType;
+  /** Elements in the chunk. */
+  count: number;
+}
+
+export interface ComputeEngine {
+  readonly kind: EngineKind;
+  /** True when the engine can decode this dtype (else tensors are compared by hash only). */
+  decodes(dtype: DType): boolean;
+  /** Value statistics of one chunk, merged into `stats`. */
+  stats(chunk: RawChunk, stats: StatsAccumulator): Promise<void>;
+  /**
+   * Statistics of both chunks and their delta (same element range of the two tensors;
+   * `firstElement` is that range's first flat index).
+   */
+  diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void>;
+  dispose(): void;
+}
+
+export class CpuEngine implements ComputeEngine {
+  readonly kind = 'cpu' as const;
+  decodes(dtype: DType): boolean {
+    return canDecode(dtype);
+  }
+  stats(chunk: RawChunk, stats: StatsAccumulator): Promise<void> {
+    accumulateStatsCpu(decodeChunk(chunk.bytes, chunk.dtype, chunk.count), stats);
+    return Promise.resolve();
+  }
+  diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void> {
+    const da = decodeChunk(a.bytes, a.dtype, a.count);
+    const db = decodeChunk(b.bytes, b.dtype, b.count);
+    accumulateStatsCpu(da, statsA);
+    accumulateStatsCpu(db, statsB);
+    accumulateDiffCpu(acc, da, db, firstElement);
+    return Promise.resolve();
+  }
+  dispose(): void {}
+}

@@ -1,0 +1,180 @@
+/**
+ * From a set of files (a dropped folder, a CLI path) to one ModelManifest: classify each file by
+ * name, sniff its bytes, read weight-file headers, reconcile shards with their index. Reads headers
+ * only. A file that cannot be read becomes a `problem` (the model can then never be rated clean);
+ * the rest of the model is still described.
+ */
+import { SleuthError, toErrorInfo, type ErrorInfo } from './errors.ts';
+import { MAX_SIDECAR_BYTES } from './limits.ts';
+import type { FileFormat, FileRole, ModelFile, ModelManifest, TensorEntry } from './manifest.ts';
+import { parseSafetensors } from './safetensors/parse-safetensors.ts';
+import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
+import { decodeUtf8Strict } from './bytes.ts';
+import { isJsonObject, parseStrictJson } from './strict-json.ts';
+import type { ByteSource } from '../io/byte-source.ts';
+
+export function roleOf(path: string): FileRole {
+  const name = (path.split('/').pop() ?? path).toLowerCase();
+  if (name === 'config.json') return 'config';
+  if (name === 'generation_config.json') return 'generation-config';
+  if (name === 'tokenizer_config.json') return 'tokenizer-config';
+  if (name === 'special_tokens_map.json' || name === 'added_tokens.json') return 'special-tokens';
+  if (name === 'tokenizer.json' || name === 'tokenizer.model' || name === 'vocab.json' || name === 'merges.txt' || name === 'vocab.txt' || name.endsWith('.tiktoken')) return 'tokenizer';
+  if (name === 'chat_template.jinja' || name === 'chat_template.json' || name.endsWith('.jinja')) return 'chat-template';
+  if (name === 'adapter_config.json') return 'adapter-config';
+  if (name.startsWith('adapter_model.') || name.startsWith('adapters.')) return 'adapter-weights';
+  if (name.endsWith('.index.json')) return 'index';
+  if (/\.(safetensors|gguf|bin|pt|pth|ckpt|npy|npz|pkl|pickle)$/.test(name)) return 'weights';
+  if (name.endsWith('.py')) return 'code';
+  return 'other';
+}
+
+/** Which files a model folder should include (REPORT.md "A path is a file or a folder"). */
+export function isModelRelatedPath(path: string): boolean {
+  const parts = path.split('/');
+  if (parts.some((p) => p.startsWith('.'))) return false;
+  const name = (parts.pop() ?? path).toLowerCase();
+  return /\.(safetensors|gguf|bin|pt|pth|ckpt|npy|npz|json|jinja|model|txt|py|tiktoken|pkl|pickle)$/.test(name);
+}
+
+export async function loadModel(label: string, sources: readonly ByteSource[]): Promise<ModelManifest> {
+  const files: ModelFile[] = [];
+  const tensors: TensorEntry[] = [];
+  const problems: ErrorInfo[] = [];
+  const metadata: Record<string, Record<string, string>> = {};
+  const shardTensors = new Map<string, Set<string>>();
+  const indexes: { path: string; weightMap: Map<string, string> }[] = [];
+
+  for (const source of [...sources].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
+    const role = roleOf(source.path);
+    const file: ModelFile = { path: source.path, size: source.size, format: 'unknown', role };
+    if (source.lastModified !== undefined) file.lastModified = source.lastModified;
+    files.push(file);
+    try {
+      const head = await source.read(0, Math.min(SNIFF_BYTES, source.size));
+      const sniffed = sniffFormat(head, source.size, source.path);
+      if (sniffed.kind === 'empty') {
+        if (role === 'weights' || role === 'adapter-weights') throw new SleuthError('empty_file', 'The file is empty (0 bytes); expected model weights', { offset: 0 });
+        continue;
+      }
+      if (sniffed.kind === 'git-lfs-pointer') {
+        throw new SleuthError('git_lfs_pointer', `The file is a Git LFS pointer (${source.size} bytes of text starting "version https://git-lfs…"), not the model bytes; fetch the real file with "git lfs pull"`, { offset: 0 });
+      }
+      if (sniffed.kind === 'html') {
+        throw new SleuthError('html_page', 'The file is an HTML page (probably a saved error or login page), not model data', { offset: 0 });
+      }
+      if (sniffed.kind === 'unknown') {
+        if (role === 'weights' || role === 'adapter-weights') {
+          throw new SleuthError('unknown_format', `The first bytes (${hexPreview(head)}) match no supported format; expected safetensors, GGUF, a PyTorch checkpoint or NumPy`, { offset: 0 });
+        }
+        continue;
+      }
+      file.format = sniffed.format;
+      if (role === 'index') {
+        file.format = 'safetensors-index';
+        indexes.push({ path: source.path, weightMap: await readIndex(source) });
+        continue;
+      }
+      if (sniffed.format === 'safetensors') {
+        const header = await parseSafetensors(source);
+        if (header.metadata) metadata[source.path] = header.metadata;
+        if (role === 'adapter-weights') continue; // adapters are audited separately, not merged into the model
+        const names = new Set<string>();
+        for (const t of header.tensors) {
+          names.add(t.name);
+          tensors.push({
+            name: t.name,
+            file: source.path,
+            dtype: t.dtype,
+            shape: t.shape,
+            byteOffset: header.dataStart + t.begin,
+            byteLength: t.end - t.begin,
+            layout: { kind: 'contiguous' },
+          });
+        }
+        shardTensors.set(source.path, names);
+        continue;
+      }
+      if (role === 'weights' || role === 'adapter-weights') {
+        throw new SleuthError('unsupported_format', `${formatName(sniffed.format)} files are recognised but not yet analysed by this version; the file is hashed only`, { offset: 0 });
+      }
+    } catch (e) {
+      problems.push(toErrorInfo(e, source.path));
+    }
+  }
+
+  reconcileIndexes(indexes, shardTensors, problems);
+  // The same tensor name in two files: a real ambiguity (which one does a loader pick?).
+  const seen = new Map<string, TensorEntry>();
+  const unique: TensorEntry[] = [];
+  for (const t of tensors) {
+    const prev = seen.get(t.name);
+    if (prev) {
+      problems.push(
+        new SleuthError('duplicate_tensor', `Tensor "${t.name}" is defined in both ${prev.file} and ${t.file}; a loader would silently pick one`, { file: t.file, offset: t.byteOffset }).toInfo(),
+      );
+      continue;
+    }
+    seen.set(t.name, t);
+    unique.push(t);
+  }
+  return { label, files, tensors: unique, problems, metadata };
+}
+
+async function readIndex(source: ByteSource): Promise<Map<string, string>> {
+  if (source.size > MAX_SIDECAR_BYTES) {
+    throw new SleuthError('json_too_large', `The index file is ${source.size} bytes; expected at most ${MAX_SIDECAR_BYTES}`, { offset: 0, file: source.path });
+  }
+  const text = decodeUtf8Strict(await source.read(0, source.size));
+  if (text === undefined) throw new SleuthError('json_not_utf8', 'The index file is not valid UTF-8', { offset: 0, file: source.path });
+  const root = parseStrictJson(text, { file: source.path });
+  const wm = isJsonObject(root) ? root['weight_map'] : undefined;
+  if (!isJsonObject(wm)) throw new SleuthError('index_bad_weight_map', 'The index has no "weight_map" object mapping tensor names to shard files', { offset: 0, file: source.path });
+  const dir = source.path.includes('/') ? source.path.slice(0, source.path.lastIndexOf('/') + 1) : '';
+  const map = new Map<string, string>();
+  for (const [name, shard] of Object.entries(wm)) {
+    if (typeof shard !== 'string') throw new SleuthError('index_bad_weight_map', `weight_map["${name.slice(0, 200)}"] is not a file name`, { offset: 0, file: source.path });
+    map.set(name, dir + shard);
+  }
+  return map;
+}
+
+function reconcileIndexes(indexes: { path: string; weightMap: Map<string, string> }[], shardTensors: Map<string, Set<string>>, problems: ErrorInfo[]): void {
+  for (const index of indexes) {
+    const missingShards = new Set<string>();
+    const listedByShard = new Map<string, number>();
+    for (const [name, shard] of index.weightMap) {
+      const present = shardTensors.get(shard);
+      if (!present) {
+        if (!missingShards.has(shard)) {
+          missingShards.add(shard);
+          const p = new SleuthError('index_missing_shard', `The index maps tensors to "${shard}", which is not among the files (or could not be read)`, { file: index.path });
+          problems.push(p.toInfo());
+        }
+        continue;
+      }
+      listedByShard.set(shard, (listedByShard.get(shard) ?? 0) + 1);
+      if (!present.has(name)) {
+        problems.push(new SleuthError('index_tensor_missing', `The index maps "${name}" to ${shard}, which does not contain it`, { file: index.path }).toInfo());
+      }
+    }
+    const shards = new Set(index.weightMap.values());
+    for (const shard of shards) {
+      const present = shardTensors.get(shard);
+      if (!present) continue;
+      for (const name of present) {
+        if (index.weightMap.get(name) !== shard) {
+          problems.push(new SleuthError('index_tensor_unlisted', `${shard} contains "${name}", which the index does not map to it`, { file: shard }).toInfo());
+        }
+      }
+    }
+  }
+}
+
+function formatName(f: FileFormat): string {
+  return { gguf: 'GGUF', 'pytorch-zip': 'PyTorch (zip)', 'pytorch-legacy': 'PyTorch (legacy)', torchscript: 'TorchScript', pickle: 'Pickle', npy: 'NumPy .npy', npz: 'NumPy .npz' }[f as string] ?? f;
+}
+
+function hexPreview(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}

@@ -1,0 +1,105 @@
+/**
+ * Random-access, read-only view of one input file. Everything downstream reads byte ranges
+ * through this interface, so nothing ever needs a whole file in memory, and the same readers run
+ * over a browser `File`, a Node file handle, or bytes built in a test.
+ */
+import { SleuthError } from '../formats/errors.ts';
+
+export interface ByteSource {
+  /** Path relative to the model's root folder, POSIX separators ("shards/model-00001-of-00003.safetensors"). */
+  readonly path: string;
+  readonly size: number;
+  /** Milliseconds since the epoch, when the platform knows it. */
+  readonly lastModified?: number;
+  /**
+   * Exactly `length` bytes starting at `offset`. Reading past the end throws `truncated`.
+   * The returned array may be a view into a larger buffer; never assume byteOffset alignment.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Releases OS handles (Node); a no-op elsewhere. */
+  close?(): Promise<void>;
+}
+
+export function checkRange(source: { path: string; size: number }, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new SleuthError('internal_error', `Invalid read of ${length} bytes at ${offset} in ${source.path}`, { file: source.path });
+  }
+  if (offset + length > source.size) {
+    throw new SleuthError('truncated', `Read of ${length} bytes at byte ${offset} runs past the end of the file (${source.size} bytes)`, {
+      offset,
+      file: source.path,
+    });
+  }
+}
+
+/** Bytes held in memory: tests, fixtures built on the fly, the demo case. */
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  readonly lastModified?: number;
+  constructor(
+    readonly path: string,
+    private readonly bytes: Uint8Array,
+    lastModified?: number,
+  ) {
+    this.size = bytes.byteLength;
+    if (lastModified !== undefined) this.lastModified = lastModified;
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    try {
+      checkRange(this, offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve(this.bytes.subarray(offset, offset + length));
+  }
+}
+
+/** A browser `Blob`/`File` (also works in Node ≥ 20, which has Blob). */
+export class BlobSource implements ByteSource {
+  readonly size: number;
+  readonly lastModified?: number;
+  constructor(
+    readonly path: string,
+    private readonly blob: Blob,
+  ) {
+    this.size = blob.size;
+    const lm = (blob as Partial<File>).lastModified;
+    if (typeof lm === 'number') this.lastModified = lm;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    let buf: ArrayBuffer;
+    try {
+      buf = await this.blob.slice(offset, offset + length).arrayBuffer();
+    } catch (e) {
+      // Chromium raises NotReadableError when the file changed or vanished after it was picked.
+      throw new SleuthError('file_changed', `Could not read ${length} bytes at byte ${offset}: the file changed or was removed after it was selected (${String(e)})`, {
+        offset,
+        file: this.path,
+        cause: e,
+      });
+    }
+    if (buf.byteLength !== length) {
+      throw new SleuthError('file_changed', `Read ${buf.byteLength} bytes at byte ${offset} where ${length} were expected: the file changed while it was read`, {
+        offset,
+        file: this.path,
+      });
+    }
+    return new Uint8Array(buf);
+  }
+}
+
+/** Normalises a relative path: POSIX separators, no leading "./" or "/". */
+export function normalisePath(path: string): string {
+  return path.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/^\/+/, '');
+}
+
+/** Strips the single top-level folder shared by every path (a dropped folder's own name). */
+export function stripCommonRoot(paths: readonly string[]): string[] {
+  if (paths.length === 0) return [];
+  const first = paths[0]?.split('/') ?? [];
+  if (first.length < 2) return [...paths];
+  const root = first[0];
+  if (!paths.every((p) => p.split('/').length >= 2 && p.split('/')[0] === root)) return [...paths];
+  return paths.map((p) => p.slice((root?.length ?? 0) + 1));
+}

@@ -1,0 +1,167 @@
+/**
+ * Report JSON, version 1 — the public contract of ../shared/REPORT.md, extended (never changed):
+ * schemas/report-v1.schema.json is its precise form and every produced report is validated
+ * against it in the tests.
+ *
+ * JSON has no NaN/Infinity: element values that are not finite are written as the strings
+ * "NaN", "Infinity", "-Infinity" (see `jsonNumber`).
+ */
+import type { ErrorInfo } from '../formats/errors.ts';
+import type { StatsSummary } from '../engine/stats.ts';
+
+export const REPORT_SCHEMA_ID = 'model-sleuth/report/v1';
+
+export type TensorStatus = 'identical' | 'modified' | 'added' | 'removed' | 'shape-changed' | 'dtype-changed';
+export type EditKind = 'identical' | 'precision' | 'sparse' | 'rows' | 'rank-1' | 'low-rank' | 'dense';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type VerdictStatus = 'clean' | 'benign-precision' | 'tampered' | 'malicious-code' | 'inconclusive';
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+export type FindingKind =
+  | 'file-hash-mismatch'
+  | 'file-added'
+  | 'file-removed'
+  | 'reserialized'
+  | 'tensor-modified'
+  | 'tensor-added'
+  | 'tensor-removed'
+  | 'shape-changed'
+  | 'dtype-changed'
+  | 'tensor-not-compared'
+  | 'unsafe-pickle-global'
+  | 'pickle-anomaly'
+  | 'zip-anomaly'
+  | 'parse-error'
+  | 'config-changed'
+  | 'tokenizer-changed'
+  | 'chat-template-changed'
+  | 'code-changed'
+  | 'adapter-explains-delta'
+  | 'adapter-mismatch'
+  | 'weight-anomaly'
+  | 'activation-divergence'
+  | 'behaviour-divergence'
+  | 'engine-fallback';
+
+export interface ReportFile {
+  path: string;
+  size: number;
+  /** Null only when the file could not be read to the end. */
+  sha256: string | null;
+  format: string;
+  role?: string;
+}
+
+export interface ReportInput {
+  label: string;
+  files: ReportFile[];
+  /** Files or structures that could not be read (each also a parse-error finding). */
+  problems?: ErrorInfo[];
+}
+
+export interface Pair<T> {
+  knownGood: T | null;
+  suspect: T | null;
+}
+
+export interface TopRow {
+  index: number;
+  l2: number;
+  changed?: number;
+  token?: string;
+}
+
+export interface TopElementReport {
+  index: number[];
+  knownGood: JsonNumber;
+  suspect: JsonNumber;
+  flippedBits?: number[];
+}
+
+export interface EditReport {
+  kind: EditKind;
+  rank?: number;
+  confidence: number;
+  /** Words: why this kind (e.g. "3 elements, exponent bit 30 flipped"). */
+  explanation?: string;
+}
+
+export interface DeltaReport {
+  l2: number;
+  relL2: number;
+  maxAbs: number;
+  cosine: number;
+  changedCount: number;
+  changedFraction: number;
+  changedRows: number[];
+  changedRowsTruncated: boolean;
+  topRows: TopRow[];
+  topElements: TopElementReport[];
+  edit: EditReport;
+  /** Extensions. */
+  nonFiniteChanged?: number;
+  precisionViolations?: number;
+  /** Magnitude histogram of Δ (bins of StatsSummary.hist). */
+  deltaHistogram?: number[];
+  /** >1 when rows were tracked in buckets of this many rows (tensors with > 16M rows). */
+  rowBucket?: number;
+}
+
+export interface ReportTensor {
+  name: string;
+  status: TensorStatus;
+  dtype: Pair<string>;
+  shape: Pair<number[]>;
+  sha256: Pair<string>;
+  file?: Pair<string>;
+  stats?: Pair<StatsSummary>;
+  delta?: DeltaReport;
+  /** Why values were not compared (undecodable dtype, shapes differ …). */
+  notCompared?: string;
+}
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  kind: FindingKind;
+  message: string;
+  tensor?: string;
+  file?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Verdict {
+  status: VerdictStatus;
+  summary: string;
+  reasons: string[];
+}
+
+export interface ReportSummary {
+  tensors: Record<TensorStatus, number>;
+  filesCompared: number;
+  bytesRead: number;
+  durationMs: number;
+}
+
+export interface ReportV1 {
+  schema: typeof REPORT_SCHEMA_ID;
+  generatedAt: string;
+  tool: { name: 'model-sleuth'; version: string; engine: 'cpu' | 'webgpu' };
+  inputs: { knownGood: ReportInput; suspect: ReportInput };
+  tensors: ReportTensor[];
+  findings: Finding[];
+  verdict: Verdict;
+  summary?: ReportSummary;
+  notes?: string[];
+}
+
+export function jsonNumber(x: number): JsonNumber {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return x;
+}
+
+export function fromJsonNumber(x: JsonNumber): number {
+  return typeof x === 'number' ? x : Number(x);
+}
