@@ -1,0 +1,199 @@
+/**
+ * model-sleuth command line (REPORT.md "CLI"). The same core as the browser, on worker_threads.
+ * Exit codes: 0 = clean or benign-precision; 1 = anything else (tampered, malicious-code,
+ * inconclusive); 2 = usage error or unreadable input (stable code and message on stderr).
+ * Progress goes to stderr; `--json -` writes the report to stdout.
+ */
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { compareModels, type CompareProgress } from '../lib/analysis/compare.ts';
+import { describeError, SleuthError, toErrorInfo, type ErrorInfo } from '../lib/formats/errors.ts';
+import { openPath } from '../lib/io/node-source.ts';
+import type { ReportV1 } from '../lib/report/types.ts';
+import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
+import { createNodePool } from './node-pool.ts';
+import { createNodeSha256 } from '../lib/evidence/sha256-node.ts';
+import { TOOL_VERSION } from '../lib/version.ts';
+import { writeReportOutputs } from './outputs.ts';
+
+export const USAGE = `model-sleuth ${TOOL_VERSION} — AI model forensics
+
+Usage:
+  model-sleuth compare <known-good> <suspect> [--json F] [--html F] [--md F] [--engine cpu|webgpu|auto] [--workers N]
+  model-sleuth hash <path>
+  model-sleuth --help | --version
+
+A path is a model file or a folder (every model-related file inside: *.safetensors + index,
+config.json, tokenizer files, …). F may be "-" for standard output.
+Exit codes: 0 clean or benign-precision · 1 tampered, malicious-code or inconclusive · 2 usage error or unreadable input.`;
+
+interface Parsed {
+  command: string | undefined;
+  positional: string[];
+  flags: Map<string, string>;
+  switches: Set<string>;
+}
+
+const VALUE_FLAGS = new Set(['--json', '--html', '--md', '--sarif', '--engine', '--workers', '--adapter', '--chunk-mb', '--label-known-good', '--label-suspect']);
+const SWITCHES = new Set(['--help', '-h', '--version', '--quiet', '-q']);
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  const switches = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg.startsWith('--') && arg.includes('=')) {
+      const [k, v] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
+      if (!VALUE_FLAGS.has(k)) throw new SleuthError('usage', `Unknown option ${k}`);
+      flags.set(k, v);
+    } else if (VALUE_FLAGS.has(arg)) {
+      const v = argv[++i];
+      if (v === undefined) throw new SleuthError('usage', `${arg} needs a value`);
+      flags.set(arg, v);
+    } else if (SWITCHES.has(arg)) switches.add(arg);
+    else if (arg.startsWith('-') && arg !== '-') throw new SleuthError('usage', `Unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  return { command: positional.shift(), positional, flags, switches };
+}
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  let args: Parsed;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    io.stderr(`error: ${describeError(toErrorInfo(e))}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.switches.has('--version')) {
+    io.stdout(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  if (args.switches.has('--help') || args.switches.has('-h') || args.command === undefined) {
+    io.stdout(`${USAGE}\n`);
+    return args.command === undefined && !args.switches.has('--help') && !args.switches.has('-h') ? 2 : 0;
+  }
+  try {
+    switch (args.command) {
+      case 'compare':
+        return await runCompare(args, io);
+      case 'hash':
+        return await runHash(args, io);
+      default:
+        throw new SleuthError('usage', `Unknown command "${args.command}"`);
+    }
+  } catch (e) {
+    const info = toErrorInfo(e);
+    io.stderr(`error: ${describeError(info)}\n`);
+    if (info.code === 'usage') io.stderr(`\n${USAGE}\n`);
+    return info.kind === 'internal' ? 70 : 2;
+  }
+}
+
+async function refsFor(path: string): Promise<SourceRef[]> {
+  const sources = await openPath(resolve(path));
+  if (sources.length === 0) throw new SleuthError('read_failed', `No model files found at ${path}`, { file: path });
+  return sources.map((s) => ({ path: s.path, size: s.size, absolutePath: s.absolutePath, ...(s.lastModified === undefined ? {} : { lastModified: s.lastModified }) }));
+}
+
+function engineOf(args: Parsed): EngineRequest {
+  const e = args.flags.get('--engine') ?? 'auto';
+  if (e !== 'cpu' && e !== 'webgpu' && e !== 'auto') throw new SleuthError('usage', `--engine must be cpu, webgpu or auto (got "${e}")`);
+  return e;
+}
+
+async function runCompare(args: Parsed, io: CliIo): Promise<number> {
+  const [kgPath, suPath, ...extra] = args.positional;
+  if (kgPath === undefined || suPath === undefined || extra.length > 0) throw new SleuthError('usage', 'compare takes exactly two paths: <known-good> <suspect>');
+  const engine = engineOf(args);
+  const workersFlag = args.flags.get('--workers');
+  const workers = workersFlag === undefined ? Math.max(1, availableParallelism()) : Number(workersFlag);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new SleuthError('usage', `--workers must be an integer 1…256 (got "${workersFlag}")`);
+  const chunkMb = args.flags.get('--chunk-mb');
+  const chunkBytes = chunkMb === undefined ? undefined : Math.round(Number(chunkMb) * 1024 * 1024);
+  if (chunkBytes !== undefined && (!Number.isFinite(chunkBytes) || chunkBytes < 4096)) throw new SleuthError('usage', '--chunk-mb must be a number ≥ 0.004');
+
+  const sources = { knownGood: await refsFor(kgPath), suspect: await refsFor(suPath) };
+  const pool = createNodePool(sources, { engine, workers, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+  const quiet = args.switches.has('--quiet') || args.switches.has('-q');
+  const progress = quiet ? undefined : progressPrinter(io);
+  let report: ReportV1;
+  try {
+    report = await compareModels(pool, {
+      toolVersion: TOOL_VERSION,
+      labels: { knownGood: args.flags.get('--label-known-good') ?? kgPath, suspect: args.flags.get('--label-suspect') ?? suPath },
+      ...(progress ? { onProgress: progress } : {}),
+    });
+  } finally {
+    pool.dispose();
+  }
+  if (progress) io.stderr(io.isTTY ? '\r\x1b[K' : '');
+  await writeReportOutputs(report, args.flags, io);
+  io.stderr(`${report.verdict.status.toUpperCase()}: ${report.verdict.summary}\n`);
+  const problems: ErrorInfo[] = [...(report.inputs.knownGood.problems ?? []), ...(report.inputs.suspect.problems ?? [])];
+  for (const p of problems) io.stderr(`error: ${describeError(p)}\n`);
+  return exitCodeFor(report.verdict.status, problems.length > 0);
+}
+
+/** REPORT.md exit codes; unreadable input is 2 unless tampering or code was found regardless. */
+export function exitCodeFor(status: ReportV1['verdict']['status'], unreadableInput: boolean): number {
+  if (status === 'malicious-code' || status === 'tampered') return 1;
+  if (unreadableInput) return 2;
+  return status === 'clean' || status === 'benign-precision' ? 0 : 1;
+}
+
+async function runHash(args: Parsed, io: CliIo): Promise<number> {
+  const [path, ...extra] = args.positional;
+  if (path === undefined || extra.length > 0) throw new SleuthError('usage', 'hash takes one path');
+  const sources = await openPath(resolve(path));
+  for (const s of sources) {
+    const h = await createNodeSha256();
+    const chunk = 8 * 1024 * 1024;
+    for (let off = 0; off < s.size; off += chunk) h.update(await s.read(off, Math.min(chunk, s.size - off)));
+    await s.close();
+    io.stdout(`${h.digestHex()}  ${s.path}\n`);
+  }
+  return 0;
+}
+
+function progressPrinter(io: CliIo): (p: CompareProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.phase === 'streaming' && now - last < (io.isTTY ? 200 : 2000) && p.bytesDone < p.bytesTotal) return;
+    last = now;
+    const pct = p.bytesTotal > 0 ? ((100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '0.0';
+    const line =
+      p.phase === 'headers'
+        ? 'reading headers…'
+        : p.phase === 'streaming'
+          ? `${pct}%  ${mib(p.bytesDone)} / ${mib(p.bytesTotal)}  ${mib(p.rate)}/s${p.etaSeconds === undefined ? '' : `  ETA ${Math.ceil(p.etaSeconds)} s`}  jobs ${p.jobsDone}/${p.jobsTotal}`
+          : p.phase;
+    io.stderr(io.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
+  };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+export { createNodeSha256 };
+
+export async function writeText(path: string, text: string, io: CliIo): Promise<void> {
+  if (path === '-') io.stdout(text);
+  else await writeFile(path, text);
+}

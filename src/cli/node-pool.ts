@@ -1,0 +1,38 @@
+/** A WorkerPool of worker_threads for the CLI. */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { WorkerPool, type PromisifiedApi, type SpawnedWorker } from '../lib/analysis/worker-pool.ts';
+import type { Side } from '../lib/analysis/job.ts';
+import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
+
+export function spawnNodeWorker(): SpawnedWorker {
+  const worker = new Worker(new URL('./node-worker-bootstrap.mjs', import.meta.url), {
+    // Each worker holds at most a few chunks; cap its heap so a runaway shows up as a failure.
+    resourceLimits: { maxOldGenerationSizeMb: 384 },
+  });
+  const exited = new Promise<string>((resolve) => {
+    worker.once('error', (e) => resolve(`error: ${e.message}`));
+    worker.once('exit', (code) => resolve(`exit code ${code}`));
+  });
+  const api = Comlink.wrap(nodeEndpoint(worker)) as unknown as PromisifiedApi;
+  return {
+    api,
+    exited,
+    terminate: () => {
+      void worker.terminate();
+    },
+  };
+}
+
+export function createNodePool(sources: Record<Side, SourceRef[]>, options: { engine: EngineRequest; workers?: number; chunkBytes?: number }): WorkerPool {
+  return new WorkerPool({
+    size: options.workers ?? Math.max(1, availableParallelism()),
+    engine: options.engine,
+    spawn: spawnNodeWorker,
+    proxy: (fn) => Comlink.proxy(fn),
+    sources,
+    ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+  });
+}

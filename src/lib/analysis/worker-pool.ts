@@ -1,0 +1,145 @@
+/**
+ * A pool of analysis workers behind the AnalysisRunner interface. Platform-neutral: the browser
+ * spawns Web Workers, the CLI worker_threads; both speak comlink to src/workers/worker-api.ts.
+ *
+ * Failure is a normal path: a worker that dies mid-job is replaced and the job is retried once on
+ * the CPU engine; a GPU job that fails with a device/memory error is retried on the CPU engine with
+ * a note in the report; cancel() stops every worker cooperatively and terminates them if they do
+ * not answer.
+ */
+import { SleuthError, toErrorInfo } from '../formats/errors.ts';
+import type { ModelManifest } from '../formats/manifest.ts';
+import type { EngineKind } from '../engine/engine.ts';
+import type { EngineRequest, SourceRef, WorkerApi, WorkerConfig } from '../../workers/worker-api.ts';
+import type { JobResult, JobSpec, Outcome, Side } from './job.ts';
+import type { AnalysisRunner } from './runner.ts';
+
+/** What a platform provides: a live worker, its comlink proxy, and a way to end it. */
+export interface SpawnedWorker {
+  /** Comlink remote of WorkerApi (every method returns a promise). */
+  api: PromisifiedApi;
+  /** Resolves when the worker dies on its own (crash, OOM, terminate). */
+  exited: Promise<string>;
+  terminate(): void;
+}
+
+export type PromisifiedApi = {
+  [K in keyof WorkerApi]: (...args: Parameters<WorkerApi[K]>) => Promise<Awaited<ReturnType<WorkerApi[K]>>>;
+};
+
+export interface PoolOptions {
+  size: number;
+  engine: EngineRequest;
+  spawn: () => SpawnedWorker;
+  /** Wraps the progress callback so it can cross the worker boundary (Comlink.proxy). */
+  proxy: <T extends (...args: never[]) => unknown>(fn: T) => T;
+  sources: Record<Side, SourceRef[]>;
+  chunkBytes?: number;
+}
+
+interface Slot {
+  worker: SpawnedWorker;
+  ready: Promise<Outcome<{ engine: EngineKind; note?: string }>>;
+  engine: EngineRequest;
+  busy: boolean;
+}
+
+export class WorkerPool implements AnalysisRunner {
+  readonly concurrency: number;
+  private slots: Slot[] = [];
+  private cancelled = false;
+  private actualEngine: EngineKind = 'cpu';
+  private readonly notes: string[] = [];
+
+  constructor(private readonly options: PoolOptions) {
+    this.concurrency = Math.max(1, options.size);
+    for (let i = 0; i < this.concurrency; i++) this.slots.push(this.makeSlot(options.engine));
+  }
+
+  private makeSlot(engine: EngineRequest): Slot {
+    const worker = this.options.spawn();
+    const config: WorkerConfig = { engine, ...(this.options.chunkBytes === undefined ? {} : { chunkBytes: this.options.chunkBytes }) };
+    const ready = worker.api.init(config, this.options.sources);
+    void ready.then((r) => {
+      if (r.ok) {
+        this.actualEngine = r.value.engine;
+        if (r.value.note) this.notes.push(r.value.note);
+      }
+    });
+    return { worker, ready, engine, busy: false };
+  }
+
+  engineKind(): EngineKind {
+    return this.actualEngine;
+  }
+
+  private acquire(): Slot {
+    const slot = this.slots.find((s) => !s.busy);
+    if (!slot) throw new SleuthError('internal_error', 'worker pool over-subscribed');
+    slot.busy = true;
+    return slot;
+  }
+
+  private release(slot: Slot): void {
+    slot.busy = false;
+  }
+
+  private replace(slot: Slot, engine: EngineRequest): Slot {
+    slot.worker.terminate();
+    const fresh = this.makeSlot(engine);
+    fresh.busy = slot.busy;
+    this.slots[this.slots.indexOf(slot)] = fresh;
+    return fresh;
+  }
+
+  /** Runs a call on a slot, failing (not hanging) when the worker dies meanwhile. */
+  private async call<T>(slot: Slot, fn: (api: PromisifiedApi) => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    const init = await Promise.race([slot.ready, slot.worker.exited.then((why) => ({ ok: false as const, error: toErrorInfo(new SleuthError('worker_failed', `A worker stopped while starting: ${why}`)) }))]);
+    if (!init.ok) return init;
+    return Promise.race([
+      fn(slot.worker.api),
+      slot.worker.exited.then((why): Outcome<T> => ({ ok: false, error: new SleuthError('worker_failed', `A worker stopped during the job: ${why}`).toInfo() })),
+    ]);
+  }
+
+  async loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>> {
+    const slot = this.acquire();
+    try {
+      return await this.call(slot, (api) => api.loadModel(side, label));
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>> {
+    let slot = this.acquire();
+    try {
+      let out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
+      if (!out.ok && !this.cancelled && isRetryable(out.error.code)) {
+        // Retry once on the CPU engine in a fresh worker; say so in the report.
+        const reason = `${out.error.code}: ${out.error.message}`;
+        slot = this.replace(slot, 'cpu');
+        out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
+        if (out.ok) out.value.notes.push(`Job ${spec.id} was retried on the CPU engine after ${reason}`);
+      }
+      if (out.ok && this.notes.length) out.value.notes.push(...this.notes);
+      return out;
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    for (const s of this.slots) void s.worker.api.cancel().catch(() => undefined);
+  }
+
+  dispose(): void {
+    for (const s of this.slots) s.worker.terminate();
+    this.slots = [];
+  }
+}
+
+function isRetryable(code: string): boolean {
+  return code === 'worker_failed' || code === 'gpu_device_lost' || code === 'gpu_out_of_memory' || code === 'gpu_unavailable';
+}
