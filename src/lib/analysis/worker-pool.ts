@@ -73,15 +73,22 @@ export class WorkerPool implements AnalysisRunner {
     return this.actualEngine;
   }
 
-  private acquire(): Slot {
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+
+  /** The next idle worker; callers beyond the pool size wait their turn. */
+  private acquire(): Promise<Slot> {
     const slot = this.slots.find((s) => !s.busy);
-    if (!slot) throw new SleuthError('internal_error', 'worker pool over-subscribed');
-    slot.busy = true;
-    return slot;
+    if (slot) {
+      slot.busy = true;
+      return Promise.resolve(slot);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   private release(slot: Slot): void {
-    slot.busy = false;
+    const next = this.waiting.shift();
+    if (next && this.slots.includes(slot)) next(slot);
+    else slot.busy = false;
   }
 
   private replace(slot: Slot, engine: EngineRequest): Slot {
@@ -103,7 +110,7 @@ export class WorkerPool implements AnalysisRunner {
   }
 
   async loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>> {
-    const slot = this.acquire();
+    const slot = await this.acquire();
     try {
       return await this.call(slot, (api) => api.loadModel(side, label));
     } finally {
@@ -112,7 +119,7 @@ export class WorkerPool implements AnalysisRunner {
   }
 
   async runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>> {
-    let slot = this.acquire();
+    let slot = await this.acquire();
     try {
       let out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
       if (!out.ok && !this.cancelled && isRetryable(out.error.code)) {

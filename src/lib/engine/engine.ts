@@ -7,7 +7,7 @@
  */
 import type { DType } from '../formats/dtype.ts';
 import { decodeChunk, canDecode } from './cpu/decode.ts';
-import { accumulateStatsCpu } from './cpu/stats-kernel.ts';
+import { accumulateStatsRawCpu } from './cpu/stats-kernel.ts';
 import { accumulateDiffCpu } from './cpu/diff-kernel.ts';
 import type { DiffAccumulator } from './diff.ts';
 import type { StatsAccumulator } from './stats.ts';
@@ -41,15 +41,13 @@ export class CpuEngine implements ComputeEngine {
     return canDecode(dtype);
   }
   stats(chunk: RawChunk, stats: StatsAccumulator): Promise<void> {
-    accumulateStatsCpu(decodeChunk(chunk.bytes, chunk.dtype, chunk.count), stats);
+    accumulateStatsRawCpu(chunk.bytes, chunk.dtype, chunk.count, stats);
     return Promise.resolve();
   }
   diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void> {
-    const da = decodeChunk(a.bytes, a.dtype, a.count);
-    const db = decodeChunk(b.bytes, b.dtype, b.count);
-    accumulateStatsCpu(da, statsA);
-    accumulateStatsCpu(db, statsB);
-    accumulateDiffCpu(acc, da, db, firstElement);
+    accumulateStatsRawCpu(a.bytes, a.dtype, a.count, statsA);
+    accumulateStatsRawCpu(b.bytes, b.dtype, b.count, statsB);
+    accumulateDiffCpu(acc, decodeChunk(a.bytes, a.dtype, a.count), decodeChunk(b.bytes, b.dtype, b.count), firstElement);
     return Promise.resolve();
   }
   dispose(): void {}

@@ -165,3 +165,41 @@ export function jsonNumber(x: number): JsonNumber {
 export function fromJsonNumber(x: JsonNumber): number {
   return typeof x === 'number' ? x : Number(x);
 }
+
+/*
+ * Every literal of the closed string unions above, as arrays (for the schema drift test, UI filters
+ * and renderers). Each is built from a Record keyed by its union, so adding a literal to a union
+ * without adding it here is a compile error; the schema test then asks for the schema's enum too.
+ */
+const literals = <T extends string>(set: Record<T, true>): readonly T[] => Object.freeze(Object.keys(set) as T[]);
+
+export const TENSOR_STATUSES = literals<TensorStatus>({ identical: true, modified: true, added: true, removed: true, 'shape-changed': true, 'dtype-changed': true });
+export const EDIT_KINDS = literals<EditKind>({ identical: true, precision: true, sparse: true, rows: true, 'rank-1': true, 'low-rank': true, dense: true });
+export const SEVERITIES = literals<Severity>({ critical: true, high: true, medium: true, low: true, info: true });
+export const VERDICT_STATUSES = literals<VerdictStatus>({ clean: true, 'benign-precision': true, tampered: true, 'malicious-code': true, inconclusive: true });
+export const FINDING_KINDS = literals<FindingKind>({
+  'file-hash-mismatch': true,
+  'file-added': true,
+  'file-removed': true,
+  reserialized: true,
+  'tensor-modified': true,
+  'tensor-added': true,
+  'tensor-removed': true,
+  'shape-changed': true,
+  'dtype-changed': true,
+  'tensor-not-compared': true,
+  'unsafe-pickle-global': true,
+  'pickle-anomaly': true,
+  'zip-anomaly': true,
+  'parse-error': true,
+  'config-changed': true,
+  'tokenizer-changed': true,
+  'chat-template-changed': true,
+  'code-changed': true,
+  'adapter-explains-delta': true,
+  'adapter-mismatch': true,
+  'weight-anomaly': true,
+  'activation-divergence': true,
+  'behaviour-divergence': true,
+  'engine-fallback': true,
+});

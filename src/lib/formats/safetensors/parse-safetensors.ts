@@ -85,7 +85,9 @@ export async function parseSafetensors(source: ByteSource): Promise<SafetensorsH
   for (const name of keys) {
     const value = root[name] as JsonValue;
     if (name === '__metadata__') {
-      metadata = readMetadata(value, () => keyOffset(name), file);
+      // The reference deserialises it as Option<HashMap<String, String>>: null means absent
+      // (MLX writes "__metadata__": null).
+      if (value !== null) metadata = readMetadata(value, () => keyOffset(name), file);
       continue;
     }
     if (name.length > MAX_TENSOR_NAME_LENGTH) {
@@ -101,7 +103,9 @@ export async function parseSafetensors(source: ByteSource): Promise<SafetensorsH
   for (const t of entries) {
     const at = dataStart + t.begin;
     if (t.begin > expected) {
-      throw err('safetensors_offsets_gap', `Tensor "${t.name}" begins at data offset ${t.begin} but the previous tensor ended at ${expected}; expected contiguous tensors with no gap`, at);
+      // The offset is where the uncovered bytes start (always inside the file), not where the tensor
+      // claims to begin, which a hostile header can put far past the end.
+      throw err('safetensors_offsets_gap', `Tensor "${t.name}" begins at data offset ${t.begin} but the previous tensor ended at ${expected}; expected contiguous tensors with no gap`, dataStart + expected);
     }
     if (t.begin < expected) {
       throw err('safetensors_offsets_overlap', `Tensor "${t.name}" begins at data offset ${t.begin}, inside the previous tensor (which ends at ${expected}); expected non-overlapping tensors`, at);

@@ -1,0 +1,177 @@
+/**
+ * `npm run bench` — measured against references in the same run, never in unit tests.
+ *
+ * Generates two ≥ 1 GiB BF16 checkpoints (cached in .bench/), then times on the same files:
+ *   1. `model-sleuth compare` (CLI, worker_threads, default engine),
+ *   2. the browser workbench (Playwright + Debian Chromium: file pick → verdict),
+ *   3. the reference peer: bench/peer_compare.py (PyTorch + hashlib, Debian's python3-torch),
+ *   4. `sha256sum` of both files (the floor for "hash every byte"),
+ * and reports ratios (peer time / ours) and peak RSS. Scenarios: a tampered suspect (rank-1 edit,
+ * bit flips, token rows) and a full fine-tune (every matrix changed).
+ *
+ * Options: --scenario tampered|finetune|all (default all) · --skip-browser · --size small (≈ 130 MB, smoke run)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_SHAPES, FINE_TUNE, llamaShapes, TAMPER, writeCheckpoint, type BenchTensor } from './gen-checkpoint.ts';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const small = opt('--size') === 'small';
+const scenarioArg = opt('--scenario') ?? 'all';
+const skipBrowser = args.includes('--skip-browser');
+const shapes: BenchTensor[] = small ? llamaShapes({ vocab: 8000, hidden: 1024, intermediate: 2816, layers: 4, kvDim: 128 }) : BENCH_SHAPES;
+const dir = join(repo, '.bench', small ? 'small' : 'full');
+mkdirSync(dir, { recursive: true });
+
+interface Timing {
+  seconds: number;
+  peakRssMiB: number;
+}
+
+function ensure(name: string, seed: number, edit?: Parameters<typeof writeCheckpoint>[3]): string {
+  const path = join(dir, name);
+  if (!existsSync(path)) {
+    const t0 = performance.now();
+    const bytes = writeCheckpoint(path, shapes, seed, edit);
+    log(`generated ${name}: ${(bytes / 2 ** 30).toFixed(2)} GiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return path;
+}
+
+function log(s: string): void {
+  process.stderr.write(`${s}\n`);
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS (whole process incl. worker threads). */
+function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Timing {
+  const out = join(tmpdir(), `ms-time-${process.pid}.txt`);
+  try {
+    execFileSync('/usr/bin/time', ['-f', '%e %M', '-o', out, cmd, ...cmdArgs], { stdio: ['ignore', 'ignore', 'ignore'], env, maxBuffer: 1 << 30 });
+  } catch (e) {
+    // model-sleuth exits 1 for a tampered verdict: that is a result, not a failure.
+    if ((e as { status?: number }).status !== 1) throw e;
+  }
+  const last = readFileSync(out, 'utf8').trim().split('\n').pop() ?? '';
+  const [secs, kb] = last.trim().split(/\s+/).map(Number) as [number, number];
+  rmSync(out, { force: true });
+  return { seconds: secs, peakRssMiB: kb / 1024 };
+}
+
+function warmCache(paths: string[]): void {
+  // Page cache warm for every contender alike (the figures compare compute, not the disk).
+  for (const p of paths) execFileSync('cat', [p], { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+}
+
+async function browserRun(kg: string, su: string): Promise<Timing | undefined> {
+  if (!existsSync(join(repo, 'dist', 'index.html'))) {
+    log('browser: dist/ missing — run `npx vite build` first; skipped');
+    return undefined;
+  }
+  const { chromium } = await import('playwright');
+  const server = spawn(join(repo, 'node_modules', '.bin', 'vite'), ['preview', '--port', '4188', '--strictPort'], { cwd: repo, stdio: 'ignore' });
+  try {
+    await waitForServer('http://127.0.0.1:4188/');
+    const userDir = mkdtempSync(join(tmpdir(), 'ms-bench-chrome-'));
+    const browser = await chromium.launchPersistentContext(userDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, chromiumRssMiB(userDir))), 100);
+    try {
+      const page = await browser.newPage();
+      await page.goto('http://127.0.0.1:4188/');
+      await page.getByTestId('known-good-input').setInputFiles(kg);
+      await page.getByTestId('suspect-input').setInputFiles(su);
+      const t0 = performance.now();
+      await page.getByTestId('compare-button').click();
+      await page.getByTestId('verdict').waitFor({ timeout: 30 * 60_000 });
+      const seconds = (performance.now() - t0) / 1000;
+      const verdict = await page.getByTestId('verdict').innerText();
+      log(`browser verdict: ${verdict.split('\n')[0]}`);
+      return { seconds, peakRssMiB: peak };
+    } finally {
+      clearInterval(sampler);
+      await browser.close();
+      rmSync(userDir, { recursive: true, force: true });
+    }
+  } finally {
+    server.kill();
+  }
+}
+
+function chromiumRssMiB(marker: string): number {
+  let kb = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes(marker)) continue;
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      /* process ended */
+    }
+  }
+  return kb / 1024;
+}
+
+async function waitForServer(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${url} did not start`);
+}
+
+const fmt = (t: Timing | undefined): string => (t ? `${t.seconds.toFixed(2)} s, peak RSS ${t.peakRssMiB.toFixed(0)} MiB` : 'skipped');
+
+async function main(): Promise<void> {
+  const kg = ensure('known-good.safetensors', 1);
+  const scenarios: [string, string][] = [];
+  if (scenarioArg === 'all' || scenarioArg === 'tampered') scenarios.push(['tampered', ensure('suspect-tampered.safetensors', 1, TAMPER)]);
+  if (scenarioArg === 'all' || scenarioArg === 'finetune') scenarios.push(['finetune', ensure('suspect-finetune.safetensors', 1, FINE_TUNE)]);
+  const size = statSync(kg).size;
+  const results: Record<string, unknown> = { machine: `${execFileSync('nproc').toString().trim()} cores`, fileBytes: size, scenarios: {} };
+  for (const [scenario, su] of scenarios) {
+    log(`\n== ${scenario}: ${(size / 2 ** 30).toFixed(2)} GiB per side ==`);
+    warmCache([kg, su]);
+    const sha = timed('sha256sum', [kg, su]);
+    log(`sha256sum (both files): ${fmt(sha)}`);
+    warmCache([kg, su]);
+    const peerOut = join(tmpdir(), `ms-peer-${process.pid}.json`);
+    const peer = timed('/usr/bin/python3', [join(repo, 'bench', 'peer_compare.py'), kg, su, peerOut]);
+    log(`peer (PyTorch + hashlib): ${fmt(peer)}`);
+    warmCache([kg, su]);
+    const reportOut = join(tmpdir(), `ms-report-${process.pid}.json`);
+    const cli = timed(process.execPath, [join(repo, 'bin', 'model-sleuth.js'), 'compare', kg, su, '--json', reportOut, '-q']);
+    log(`model-sleuth CLI: ${fmt(cli)}`);
+    const report = JSON.parse(readFileSync(reportOut, 'utf8')) as { verdict: { status: string }; notes?: string[]; tool: { engine: string } };
+    log(`  verdict ${report.verdict.status}; engine ${report.tool.engine}; ${report.notes?.join('; ') ?? ''}`);
+    warmCache([kg, su]);
+    const browser = skipBrowser ? undefined : await browserRun(kg, su);
+    log(`model-sleuth browser: ${fmt(browser)}`);
+    const ratio = (t: Timing | undefined): string => (t ? (peer.seconds / t.seconds).toFixed(2) : 'n/a');
+    log(`ratios (peer / ours): CLI ${ratio(cli)}×, browser ${ratio(browser)}× · sha256sum floor ${sha.seconds.toFixed(2)} s`);
+    (results['scenarios'] as Record<string, unknown>)[scenario] = { sha256sum: sha, peer, cli, browser: browser ?? null, ratioCli: peer.seconds / cli.seconds, ratioBrowser: browser ? peer.seconds / browser.seconds : null };
+    rmSync(peerOut, { force: true });
+    rmSync(reportOut, { force: true });
+  }
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nresults written to ${join(dir, 'results.json')}`);
+}
+
+await main();
