@@ -174,6 +174,7 @@ function progressPrinter(io: CliIo): (p: CompareProgress) => void {
   let last = 0;
   return (p) => {
     const now = Date.now();
+    if (p.phase === 'report' || p.phase === 'done') return;
     if (p.phase === 'streaming' && now - last < (io.isTTY ? 200 : 2000) && p.bytesDone < p.bytesTotal) return;
     last = now;
     const pct = p.bytesTotal > 0 ? ((100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '0.0';

@@ -176,10 +176,10 @@ function deltaReport(res: TensorResult, a: TensorEntry, b: TensorEntry): DeltaRe
     return out;
   });
   const delta: DeltaReport = {
-    l2: s.l2,
-    relL2: s.relL2,
-    maxAbs: s.maxAbs,
-    cosine: s.cosine,
+    l2: finite(s.l2, Number.MAX_VALUE),
+    relL2: finite(s.relL2, Number.MAX_VALUE),
+    maxAbs: finite(s.maxAbs, Number.MAX_VALUE),
+    cosine: finite(s.cosine, 0),
     changedCount: s.changedCount,
     changedFraction: s.changedFraction,
     changedRows,
@@ -192,6 +192,10 @@ function deltaReport(res: TensorResult, a: TensorEntry, b: TensorEntry): DeltaRe
   };
   if (!sameDtype) delta.precisionViolations = s.precisionViolations;
   if (bucket > 1) delta.rowBucket = bucket;
+  if (diff.rank) {
+    const { singularValues, energy, rowsSampled, colsSampled } = diff.rank;
+    delta.spectrum = { singularValues: singularValues.map((x) => finite(x, 0)), energy, rowsSampled, colsSampled };
+  }
   return delta;
 }
 
@@ -288,6 +292,14 @@ export function editWords(t: ReportTensor, d: DeltaReport): string {
     default:
       return `${t.name} changed throughout: ${(d.changedFraction * 100).toFixed(1)}% of elements, relative L2 ${fmt(d.relL2)}`;
   }
+}
+
+/** JSON has no Inf/NaN: sums that overflow f64 (values near 1e308) are written as the largest double. */
+function finite(x: number, fallback: number): number {
+  if (Number.isNaN(x)) return fallback;
+  if (x === Infinity) return Number.MAX_VALUE;
+  if (x === -Infinity) return -Number.MAX_VALUE;
+  return x;
 }
 
 function fmt(x: number): string {

@@ -12,6 +12,8 @@ import type { DiffResult } from './job.ts';
 export const SPARSE_MAX_ELEMENTS = 64;
 /** Rows edit: at most this many rows (and ≤ 10 % of rows), each mostly rewritten. */
 export const ROWS_MAX = 256;
+/** Largest rank still called "low-rank" (LoRA ranks are typically 4–64; the sketch resolves up to SKETCH_K − 1). */
+export const LOW_RANK_MAX = 8;
 
 export interface EditInput {
   diff: DiffResult;
@@ -84,10 +86,21 @@ export function classifyEdit({ diff, shape, dtypeA, dtypeB }: EditInput): EditRe
   }
 
   const fraction = n / elements;
+  const rank = diff.rank;
+  if (rank && rank.rank >= 1 && rank.rank <= LOW_RANK_MAX) {
+    const captured = rank.energy[rank.rank - 1] ?? 1;
+    const ratio = rank.singularValues.length > rank.rank ? (rank.singularValues[rank.rank] as number) / (rank.singularValues[0] || 1) : 0;
+    return {
+      kind: rank.rank === 1 ? 'rank-1' : 'low-rank',
+      rank: rank.rank,
+      confidence: round2(Math.min(0.99, captured - ratio * 0.5)),
+      explanation: `Δ has numerical rank ${rank.rank}: the top ${rank.rank === 1 ? 'singular value captures' : `${rank.rank} singular values capture`} ${(captured * 100).toFixed(2)}% of its energy (next σ/σ₁ = ${ratio.toExponential(1)}; sketch of ${rank.rowsSampled} changed rows × ${rank.colsSampled} columns)`,
+    };
+  }
   return {
     kind: 'dense',
     confidence: round2(Math.min(0.99, 0.5 + fraction / 2)),
-    explanation: `${(fraction * 100).toFixed(fraction < 0.01 ? 3 : 1)}% of elements changed across ${diff.rows.length.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows; relative L2 ${s.relL2.toPrecision(3)}`,
+    explanation: `${(fraction * 100).toFixed(fraction < 0.01 ? 3 : 1)}% of elements changed across ${diff.rows.length.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows; relative L2 ${s.relL2.toPrecision(3)}${rank ? `; numerical rank ≥ ${rank.rank} (not low-rank)` : ''}`,
   };
 }
 

@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../formats/errors.ts';
 import type { TensorEntry } from '../formats/manifest.ts';
 import type { DiffSummary, TopElement } from '../engine/diff.ts';
 import type { StatsSummary } from '../engine/stats.ts';
+import type { RankEstimate } from './rank-sketch.ts';
 
 export type Side = 'knownGood' | 'suspect';
 
@@ -49,6 +50,8 @@ export interface DiffResult {
   rowBucket: number;
   top: TopElement[];
   deltaHist: number[];
+  /** Numerical rank of Δ from a sketch of sampled changed rows (2-D tensors with spread-out changes). */
+  rank?: RankEstimate;
 }
 
 export interface TensorResult {

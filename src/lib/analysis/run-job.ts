@@ -21,6 +21,9 @@ import type { ComputeEngine } from '../engine/engine.ts';
 import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
 import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../engine/stats.ts';
 import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
+import { decodeChunk } from '../engine/cpu/decode.ts';
+import { SPARSE_MAX_ELEMENTS } from './classify-edit.ts';
+import { chooseSketchCols, chooseSketchRows, estimateRank, type RankEstimate } from './rank-sketch.ts';
 import type { DiffResult, FileHashResult, FileKey, JobResult, JobSpec, PairTask, RowDelta, Side, TensorResult } from './job.ts';
 
 export interface JobContext {
@@ -239,8 +242,45 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
     b: { sha256: shaB, stats: summariseStats(statsB) },
     identical: sameDtype && shaA === shaB && diff.changed === 0,
   };
-  if (!result.identical) result.diff = finishDiff(diff);
+  if (!result.identical) {
+    result.diff = finishDiff(diff);
+    if (wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ca, cb, result.diff);
+  }
   return result;
+}
+
+/** Rank only matters for spread-out changes of a matrix; rows/sparse/precision edits are named without it. */
+function wantsRankSketch(a: TensorEntry, b: TensorEntry, diff: DiffAccumulator): boolean {
+  if (a.shape.length < 2 || diff.rowLength < 2 || diff.changed <= SPARSE_MAX_ELEMENTS) return false;
+  if (DTYPES[a.dtype].blockElements !== 1 || DTYPES[b.dtype].blockElements !== 1) return false;
+  if (a.dtype !== b.dtype && diff.precisionViolations === 0) return false;
+  let changedRows = 0;
+  for (let i = 0; i < diff.rowChanged.length && changedRows < 2; i++) if ((diff.rowChanged[i] as number) > 0) changedRows++;
+  return changedRows >= 2 && diff.rowBucket === 1;
+}
+
+/** Re-reads a sample of changed rows from both sides (a few MB) and estimates the rank of Δ. */
+async function sketchRank(a: TensorEntry, b: TensorEntry, ca: FileCursor, cb: FileCursor, diff: DiffResult): Promise<RankEstimate> {
+  const rowLength = diff.summary.changedCount > 0 ? numel(a.shape) / (a.shape[0] as number) : 0;
+  const topRows = [...diff.rows].sort((x, y) => y.l2 - x.l2).map((r) => r.index);
+  const rows = chooseSketchRows(diff.rows.map((r) => r.index), topRows);
+  const cols = chooseSketchCols(rowLength);
+  const sa = DTYPES[a.dtype].blockBytes;
+  const sb = DTYPES[b.dtype].blockBytes;
+  const deltaRows: Float64Array[] = [];
+  for (const r of rows) {
+    const [ra, rb] = await Promise.all([ca.read(a.byteOffset + r * rowLength * sa, rowLength * sa), cb.read(b.byteOffset + r * rowLength * sb, rowLength * sb)]);
+    const va = decodeChunk(ra, a.dtype, rowLength).values;
+    const vb = decodeChunk(rb, b.dtype, rowLength).values;
+    const d = new Float64Array(cols.length);
+    for (let j = 0; j < cols.length; j++) {
+      const c = cols[j] as number;
+      const x = (vb[c] as number) - (va[c] as number);
+      d[j] = Number.isFinite(x) ? x : 0;
+    }
+    deltaRows.push(d);
+  }
+  return estimateRank(deltaRows, cols.length, a.shape[0] as number, rowLength);
 }
 
 function finishDiff(acc: DiffAccumulator): DiffResult {

@@ -46,8 +46,35 @@ export interface ModelFile {
  * How a tensor's bytes map to its row-major elements. `contiguous` covers safetensors and most
  * checkpoints; other layouts (GGUF's reversed dims are handled by shape; PyTorch strides) are
  * added by their readers.
+ *
+ * `strided` (PyTorch views, Fortran-ordered NumPy arrays): element [i0, i1, …] of the row-major
+ * `shape` lies at byte `byteOffset + (i0·strides[0] + i1·strides[1] + …) × elementBytes`. Strides
+ * are in elements, non-negative (0 for broadcast dims), one per dim. `byteOffset/byteLength` then
+ * bound exactly the span of storage the view touches (first to last element it can address), which
+ * may include bytes of other tensors when views interleave — compare element-wise, never as a
+ * raw span. A view with row-major strides is reported `contiguous` even when its storage is shared.
  */
-export type TensorLayout = { kind: 'contiguous' };
+export type TensorLayout =
+  | { kind: 'contiguous'; storage?: StorageRef }
+  | {
+      kind: 'strided';
+      /** Element strides, one per dim of `shape`, relative to `byteOffset`. */
+      strides: number[];
+      /** Bytes from the start of the storage to element [0, …, 0] (already included in `byteOffset`). */
+      storageOffsetBytes: number;
+      storage?: StorageRef;
+    };
+
+/**
+ * The storage a tensor view belongs to, when the format has storages shared by several tensors
+ * (PyTorch): tensors with the same `key` in one file view the same bytes.
+ */
+export interface StorageRef {
+  key: string;
+  /** Absolute byte range of the whole storage in the file. */
+  byteOffset: number;
+  byteLength: number;
+}
 
 export interface TensorEntry {
   /** Canonical name used for pairing (Hugging Face style). */
@@ -73,6 +100,18 @@ export interface ModelManifest {
   problems: ErrorInfo[];
   /** Format metadata worth showing (safetensors __metadata__, GGUF KV subset), per file. */
   metadata: Record<string, Record<string, string>>;
+  /**
+   * Text of the small files beside the weights (config.json, tokenizer.json, tokenizer_config.json,
+   * generation_config.json, special_tokens_map.json, chat templates, adapter_config.json), read
+   * whole up to MAX_SIDECAR_BYTES for semantic diffs. Never executed or rendered as HTML.
+   */
+  sidecars: SidecarFile[];
+}
+
+export interface SidecarFile {
+  path: string;
+  role: FileRole;
+  text: string;
 }
 
 export function numel(shape: readonly number[]): number {

@@ -6,7 +6,7 @@
  */
 import { SleuthError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { MAX_SIDECAR_BYTES } from './limits.ts';
-import type { FileFormat, FileRole, ModelFile, ModelManifest, TensorEntry } from './manifest.ts';
+import type { FileFormat, FileRole, ModelFile, ModelManifest, SidecarFile, TensorEntry } from './manifest.ts';
 import { parseSafetensors } from './safetensors/parse-safetensors.ts';
 import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import { decodeUtf8Strict } from './bytes.ts';
@@ -42,6 +42,8 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
   const tensors: TensorEntry[] = [];
   const problems: ErrorInfo[] = [];
   const metadata: Record<string, Record<string, string>> = {};
+  const adapterTensors: TensorEntry[] = [];
+  const sidecars: SidecarFile[] = [];
   const shardTensors = new Map<string, Set<string>>();
   const indexes: { path: string; weightMap: Map<string, string> }[] = [];
 
@@ -52,7 +54,11 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
     files.push(file);
     try {
       const head = await source.read(0, Math.min(SNIFF_BYTES, source.size));
-      const sniffed = sniffFormat(head, source.size, source.path);
+      let sniffed = sniffFormat(head, source.size, source.path);
+      // safetensors has no magic: a *.safetensors file that fails the cheap sniff (cut inside its length
+      // or header, a header length past the end or over the cap, a header not starting with "{") goes to
+      // the reader anyway, so the user gets its precise code and offset rather than "unknown format".
+      if (sniffed.kind === 'unknown' && source.path.toLowerCase().endsWith('.safetensors')) sniffed = { kind: 'format', format: 'safetensors' };
       if (sniffed.kind === 'empty') {
         if (role === 'weights' || role === 'adapter-weights') throw new SleuthError('empty_file', 'The file is empty (0 bytes); expected model weights', { offset: 0 });
         continue;
@@ -70,6 +76,10 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
         continue;
       }
       file.format = sniffed.format;
+      if (SIDECAR_ROLES.has(role) && (sniffed.format === 'json' || sniffed.format === 'text')) {
+        sidecars.push({ path: source.path, role, text: await readSidecarText(source) });
+        continue;
+      }
       if (role === 'index') {
         file.format = 'safetensors-index';
         indexes.push({ path: source.path, weightMap: await readIndex(source) });
@@ -78,11 +88,13 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
       if (sniffed.format === 'safetensors') {
         const header = await parseSafetensors(source);
         if (header.metadata) metadata[source.path] = header.metadata;
-        if (role === 'adapter-weights') continue; // adapters are audited separately, not merged into the model
+        // Adapter weights beside a model are audited separately, not merged into it; an adapter
+        // given on its own is the thing being compared (see below).
+        const into = role === 'adapter-weights' ? adapterTensors : tensors;
         const names = new Set<string>();
         for (const t of header.tensors) {
           names.add(t.name);
-          tensors.push({
+          into.push({
             name: t.name,
             file: source.path,
             dtype: t.dtype,
@@ -92,7 +104,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
             layout: { kind: 'contiguous' },
           });
         }
-        shardTensors.set(source.path, names);
+        if (role !== 'adapter-weights') shardTensors.set(source.path, names);
         continue;
       }
       if (role === 'weights' || role === 'adapter-weights') {
@@ -104,6 +116,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
   }
 
   reconcileIndexes(indexes, shardTensors, problems);
+  if (tensors.length === 0) tensors.push(...adapterTensors);
   // The same tensor name in two files: a real ambiguity (which one does a loader pick?).
   const seen = new Map<string, TensorEntry>();
   const unique: TensorEntry[] = [];
@@ -118,15 +131,24 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
     seen.set(t.name, t);
     unique.push(t);
   }
-  return { label, files, tensors: unique, problems, metadata };
+  return { label, files, tensors: unique, problems, metadata, sidecars };
+}
+
+/** Files beside the weights whose content is diffed semantically. */
+const SIDECAR_ROLES: ReadonlySet<FileRole> = new Set<FileRole>(['config', 'generation-config', 'tokenizer', 'tokenizer-config', 'special-tokens', 'chat-template', 'adapter-config']);
+
+/** Whole text of a small file (capped), strict UTF-8. */
+async function readSidecarText(source: ByteSource): Promise<string> {
+  if (source.size > MAX_SIDECAR_BYTES) {
+    throw new SleuthError('json_too_large', `${source.path} is ${source.size} bytes; expected at most ${MAX_SIDECAR_BYTES} for a file read whole`, { offset: 0, file: source.path });
+  }
+  const text = decodeUtf8Strict(await source.read(0, source.size));
+  if (text === undefined) throw new SleuthError('json_not_utf8', `${source.path} is not valid UTF-8`, { offset: 0, file: source.path });
+  return text;
 }
 
 async function readIndex(source: ByteSource): Promise<Map<string, string>> {
-  if (source.size > MAX_SIDECAR_BYTES) {
-    throw new SleuthError('json_too_large', `The index file is ${source.size} bytes; expected at most ${MAX_SIDECAR_BYTES}`, { offset: 0, file: source.path });
-  }
-  const text = decodeUtf8Strict(await source.read(0, source.size));
-  if (text === undefined) throw new SleuthError('json_not_utf8', 'The index file is not valid UTF-8', { offset: 0, file: source.path });
+  const text = await readSidecarText(source);
   const root = parseStrictJson(text, { file: source.path });
   const wm = isJsonObject(root) ? root['weight_map'] : undefined;
   if (!isJsonObject(wm)) throw new SleuthError('index_bad_weight_map', 'The index has no "weight_map" object mapping tensor names to shard files', { offset: 0, file: source.path });

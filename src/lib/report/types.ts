@@ -105,6 +105,8 @@ export interface DeltaReport {
   deltaHistogram?: number[];
   /** >1 when rows were tracked in buckets of this many rows (tensors with > 16M rows). */
   rowBucket?: number;
+  /** Estimated singular-value spectrum of Δ (see analysis/rank-sketch.ts). */
+  spectrum?: { singularValues: number[]; energy: number[]; rowsSampled: number; colsSampled: number };
 }
 
 export interface ReportTensor {

@@ -64,6 +64,7 @@ const MAXIMAL: DeepRequired<ReportV1> = {
         precisionViolations: 0,
         deltaHistogram: hist(50),
         rowBucket: 1,
+        spectrum: { singularValues: [2, 0.1], energy: [0.9975, 1], rowsSampled: 2, colsSampled: 4 },
       },
       notCompared: 'n/a',
     },
