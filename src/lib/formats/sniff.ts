@@ -23,7 +23,8 @@ export function sniffFormat(head: Uint8Array, fileSize: number, path: string): S
   if (fileSize === 0) return { kind: 'empty' };
   const text = latin1(head.subarray(0, Math.min(head.byteLength, SNIFF_BYTES)));
   if (text.startsWith(LFS_PREFIX)) return { kind: 'git-lfs-pointer' };
-  const trimmed = text.replace(/^\uFEFF?[\s]*/, '').toLowerCase();
+  // `text` is Latin-1, so a UTF-8 byte-order mark reads as "\xEF\xBB\xBF", not U+FEFF.
+  const trimmed = text.replace(/^(?:\uFEFF|\xEF\xBB\xBF)?[\s]*/, '').toLowerCase();
   if (trimmed.startsWith('<!doctype html') || trimmed.startsWith('<html') || trimmed.startsWith('<head') || trimmed.startsWith('<!--')) return { kind: 'html' };
 
   const name = path.toLowerCase();
