@@ -38,12 +38,38 @@ export function classifyEdit({ diff, shape, dtypeA, dtypeB }: EditInput): EditRe
   const elements = shape.reduce((p, d) => p * d, 1);
   if (n === 0) return { kind: 'identical', confidence: 1, explanation: 'no element differs' };
 
-  if (dtypeA !== dtypeB && s.precisionViolations === 0) {
-    return {
-      kind: 'precision',
-      confidence: 0.99,
-      explanation: `every one of ${n.toLocaleString('en-US')} differing elements is within one unit of ${narrower(dtypeA, dtypeB)} rounding`,
-    };
+  if (dtypeA !== dtypeB) {
+    const quantized = DTYPES[dtypeA].family === 'quant' || DTYPES[dtypeB].family === 'quant';
+    const v = s.precisionViolations;
+    const structure = diff.rank ? spectrumStructure(diff.rank) : undefined;
+    if (!quantized && v === 0) {
+      return {
+        kind: 'precision',
+        confidence: 0.99,
+        explanation: `every one of ${n.toLocaleString('en-US')} differing elements is within one unit of ${narrower(dtypeA, dtypeB)} rounding`,
+      };
+    }
+    if (quantized && v <= QUANT_OUTLIER_FRACTION * elements && (structure === undefined || structure.dominant === 0)) {
+      return {
+        kind: 'precision',
+        confidence: round2(v === 0 ? 0.99 : 0.9),
+        explanation:
+          `every difference is explained by ${quantName(dtypeA, dtypeB)} quantization: ${v === 0 ? 'all' : `all but ${v}`} of ${n.toLocaleString('en-US')} differing elements lie within one quantization step of their block` +
+          (structure ? `, and the residual has no dominant direction (σ₁²/median σ² = ${structure.ratio.toFixed(1)})` : ''),
+      };
+    }
+    if (quantized && structure && structure.dominant > 0) {
+      const r = structure.dominant;
+      return {
+        kind: r === 1 ? 'rank-1' : r <= LOW_RANK_MAX ? 'low-rank' : 'dense',
+        rank: r,
+        confidence: round2(Math.min(0.99, 1 - 1 / structure.ratio)),
+        explanation: `beyond ${quantName(dtypeA, dtypeB)} quantization noise the residual has ${r} dominant direction${r === 1 ? '' : 's'} (σ₁²/median σ² = ${structure.ratio.toFixed(0)}); ${v.toLocaleString('en-US')} elements differ by more than one quantization step`,
+      };
+    }
+    if (v > 0 && v <= SPARSE_MAX_ELEMENTS) {
+      return { kind: 'sparse', confidence: 0.8, explanation: `${v} element${v === 1 ? '' : 's'} differ beyond ${quantized ? 'one quantization step' : `${narrower(dtypeA, dtypeB)} rounding`}; the rest is rounding` };
+    }
   }
 
   const rows = shape.length === 0 ? 1 : (shape[0] as number);
@@ -102,6 +128,26 @@ export function classifyEdit({ diff, shape, dtypeA, dtypeB }: EditInput): EditRe
     confidence: round2(Math.min(0.99, 0.5 + fraction / 2)),
     explanation: `${(fraction * 100).toFixed(fraction < 0.01 ? 3 : 1)}% of elements changed across ${diff.rows.length.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows; relative L2 ${s.relL2.toPrecision(3)}${rank ? `; numerical rank ≥ ${rank.rank} (not low-rank)` : ''}`,
   };
+}
+
+/** Above this share of elements outside one quantization step, quantization cannot explain a delta. */
+export const QUANT_OUTLIER_FRACTION = 0.002;
+/** A singular value whose square exceeds this multiple of the median is a dominant direction. */
+export const DOMINANT_RATIO = 8;
+
+/** How many singular values stand out of the noise bulk (σᵢ² > DOMINANT_RATIO × median σ²). */
+export function spectrumStructure(rank: { singularValues: readonly number[] }): { dominant: number; ratio: number } {
+  const sq = rank.singularValues.map((x) => x * x);
+  if (sq.length < 5) return { dominant: 0, ratio: 1 };
+  const sorted = [...sq].sort((x, y) => x - y);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  if (median <= 0) return { dominant: sq.filter((x) => x > 0).length, ratio: Infinity };
+  const dominant = sq.filter((x) => x > DOMINANT_RATIO * median).length;
+  return { dominant, ratio: (sq[0] as number) / median };
+}
+
+function quantName(a: DType, b: DType): DType {
+  return DTYPES[a].family === 'quant' ? a : b;
 }
 
 function narrower(a: DType, b: DType): DType {

@@ -9,6 +9,7 @@
 import type { DType } from '../../formats/dtype.ts';
 import { DTYPES } from '../../formats/dtype.ts';
 import { SleuthError } from '../../formats/errors.ts';
+import { canDequantize, dequantizeBlocks, quantizationSteps } from './dequant.ts';
 
 export interface DecodedChunk {
   dtype: DType;
@@ -20,6 +21,11 @@ export interface DecodedChunk {
    * `bits` holds [lo, hi] pairs (length 2 × count).
    */
   bits: Uint32Array | Uint16Array | Uint8Array;
+  /**
+   * Block-quantized types only: per element, the spacing of the values its block can represent
+   * (see dequant.ts `quantizationSteps`); the precision test's tolerance.
+   */
+  steps?: Float32Array;
 }
 
 /** Dtypes the engine decodes (CPU and GPU alike). Others are compared by hash only. */
@@ -29,7 +35,7 @@ const DECODABLE: ReadonlySet<DType> = new Set<DType>([
 ]);
 
 export function canDecode(dtype: DType): boolean {
-  return DECODABLE.has(dtype);
+  return DECODABLE.has(dtype) || (DTYPES[dtype].family === 'quant' && canDequantize(dtype));
 }
 
 /** Returns an aligned copy when `bytes` cannot back a typed-array view of `align`. */
@@ -114,6 +120,17 @@ function byteTable(dtype: 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0'): Float32Array {
  */
 export function decodeChunk(bytes: Uint8Array, dtype: DType, count: number): DecodedChunk {
   const info = DTYPES[dtype];
+  if (info.family === 'quant' && canDequantize(dtype)) {
+    const blocks = count / info.blockElements;
+    if (!Number.isInteger(blocks) || bytes.byteLength !== blocks * info.blockBytes) {
+      throw new SleuthError('internal_error', `decodeChunk: ${bytes.byteLength} bytes for ${count} × ${dtype}`);
+    }
+    const values = new Float32Array(count);
+    const steps = new Float32Array(count);
+    dequantizeBlocks(bytes, dtype, blocks, values);
+    quantizationSteps(bytes, dtype, blocks, steps);
+    return { dtype, count, values, bits: new Uint8Array(0), steps };
+  }
   if (info.blockElements !== 1 || !canDecode(dtype)) {
     throw new SleuthError('unsupported_dtype', `The engine does not decode ${dtype} tensors; they are compared by hash only`);
   }

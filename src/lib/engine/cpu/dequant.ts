@@ -621,3 +621,89 @@ export function quantizeReference(dtype: DType, x: Float32Array): Uint8Array {
 }
 
 export const QUANTIZABLE: ReadonlySet<DType> = new Set<DType>(['Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1']);
+
+// ── quantization steps (for the quantization-aware precision test) ──────────
+/**
+ * For every element, the spacing between neighbouring values its block can represent (the
+ * effective scale `d·sc` of its sub-block; for the non-linear grids IQ4_NL/IQ4_XS/MXFP4, the widest
+ * gap of the grid). Rounding a float to nearest moves it by at most half a step; the precision test
+ * allows one full step (search-based K-quant scales may round a little past nearest).
+ */
+export function quantizationSteps(bytes: Uint8Array, dtype: DType, blocks: number, out: Float32Array, outOffset = 0): void {
+  const info = DTYPES[dtype];
+  const fill = (y: number, n: number, v: number): void => {
+    out.fill(Math.abs(v), y, y + n);
+  };
+  let y = outOffset;
+  for (let i = 0, o = 0; i < blocks; i++, o += info.blockBytes) {
+    switch (dtype) {
+      case 'Q4_0':
+      case 'Q5_0':
+      case 'Q8_0':
+      case 'Q4_1':
+      case 'Q5_1':
+        fill(y, 32, h16(bytes, o));
+        y += 32;
+        break;
+      case 'Q2_K': {
+        const d = h16(bytes, o + 80);
+        for (let s = 0; s < 16; s++, y += 16) fill(y, 16, fr(d * ((bytes[o + s] as number) & 0xf)));
+        break;
+      }
+      case 'Q3_K': {
+        const dAll = h16(bytes, o + 108);
+        // Decode order: for n, shift, half → scale index is++ (0…15), 16 elements each.
+        for (let s = 0; s < 16; s++, y += 16) fill(y, 16, fr(dAll * (q3kScale(bytes, o + 96, s) - 32)));
+        break;
+      }
+      case 'Q4_K':
+      case 'Q5_K': {
+        const d = h16(bytes, o);
+        for (let s = 0; s < 8; s++, y += 32) fill(y, 32, fr(d * kScale(bytes, o + 4, s)));
+        break;
+      }
+      case 'Q6_K': {
+        const d = h16(bytes, o + 208);
+        // Element (n, l, part) uses scale sc[8n + (l >> 4) + 2·part]; positions y + 128n + 32·part + l.
+        for (let n = 0; n < 2; n++) {
+          for (let part = 0; part < 4; part++) {
+            for (let half = 0; half < 2; half++) fill(y + 128 * n + 32 * part + 16 * half, 16, fr(d * i8(bytes, o + 192 + 8 * n + half + 2 * part)));
+          }
+        }
+        y += 256;
+        break;
+      }
+      case 'Q8_K':
+        fill(y, 256, new DataView(bytes.buffer, bytes.byteOffset + o, 4).getFloat32(0, true));
+        y += 256;
+        break;
+      case 'IQ4_NL':
+        fill(y, 32, h16(bytes, o) * 24);
+        y += 32;
+        break;
+      case 'IQ4_XS': {
+        const d = h16(bytes, o);
+        const scalesH = (bytes[o + 2] as number) | ((bytes[o + 3] as number) << 8);
+        for (let ib = 0; ib < 8; ib++, y += 32) {
+          const ls = (((bytes[o + 4 + (ib >> 1)] as number) >> (4 * (ib & 1))) & 0xf) | (((scalesH >> (2 * ib)) & 3) << 4);
+          fill(y, 32, fr(d * (ls - 32)) * 24);
+        }
+        break;
+      }
+      case 'MXFP4':
+        fill(y, 32, 2 ** ((bytes[o] as number) - 128) * 4);
+        y += 32;
+        break;
+      case 'TQ1_0':
+        fill(y, 256, h16(bytes, o + 52));
+        y += 256;
+        break;
+      case 'TQ2_0':
+        fill(y, 256, h16(bytes, o + 64));
+        y += 256;
+        break;
+      default:
+        throw new SleuthError('unsupported_dtype', `No quantization step rule for ${dtype}`);
+    }
+  }
+}

@@ -14,8 +14,13 @@ export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: Deco
   const n = a.count;
   const va = a.values;
   const vb = b.values;
-  const same = a.dtype === b.dtype;
+  // Element bit patterns exist only for plain types; block-quantized values compare by value.
+  const same = a.dtype === b.dtype && DTYPES[a.dtype].blockElements === 1;
   const wide = DTYPES[a.dtype].blockBytes === 8;
+  // Quantized sides: a difference within one quantization step (of either side) is rounding.
+  const stepsA = a.steps;
+  const stepsB = b.steps;
+  const quantized = stepsA !== undefined || stepsB !== undefined;
   const ba = a.bits;
   const bb = b.bits;
 
@@ -72,12 +77,15 @@ export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: Deco
       if (magnitude > maxAbs) maxAbs = magnitude;
       const bin = histBin(d);
       acc.deltaHist[bin] = (acc.deltaHist[bin] as number) + 1;
-      if (!same && (!bothFloat || magnitude > ulpAt(lowerIsA ? y : x, mBits, minExp))) violations++;
+      if (quantized) {
+        const tol = Math.max(stepsA ? (stepsA[i] as number) : 0, stepsB ? (stepsB[i] as number) : 0);
+        if (magnitude > tol) violations++;
+      } else if (!same && (!bothFloat || magnitude > ulpAt(lowerIsA ? y : x, mBits, minExp))) violations++;
     } else {
       nonFinite++;
       magnitude = Infinity;
       // A finite value cast to a narrower float may saturate to ±Inf: still within precision.
-      if (!same && !(bothFloat && isSaturation(lowerIsA ? x : y, lowerIsA ? y : x))) violations++;
+      if (!same && (quantized || !(bothFloat && isSaturation(lowerIsA ? x : y, lowerIsA ? y : x)))) violations++;
     }
     if (magnitude > threshold || (magnitude === threshold && acc.top.length < acc.topK)) {
       const e = same ? { aBits: elementBits(a, i), bBits: elementBits(b, i) } : {};
