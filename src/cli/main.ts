@@ -145,7 +145,8 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
   await writeReportOutputs(report, args.flags, io);
   io.stderr(`${report.verdict.status.toUpperCase()}: ${report.verdict.summary}\n`);
   const problems: ErrorInfo[] = [...(report.inputs.knownGood.problems ?? []), ...(report.inputs.suspect.problems ?? [])];
-  for (const p of problems) io.stderr(`error: ${describeError(p)}\n`);
+  for (const p of report.inputs.knownGood.problems ?? []) io.stderr(`error: ${describeError(p)} [known-good]\n`);
+  for (const p of report.inputs.suspect.problems ?? []) io.stderr(`error: ${describeError(p)} [suspect]\n`);
   return exitCodeFor(report.verdict.status, problems.length > 0);
 }
 

@@ -22,6 +22,7 @@ import {
   type VerdictStatus,
 } from '../report/types.ts';
 import { bitField, classifyEdit } from './classify-edit.ts';
+import { roleOf } from '../formats/model-loader.ts';
 import type { FileHashResult, JobResult, PairTask, Side, TensorResult } from './job.ts';
 
 export interface AssembleInput {
@@ -75,17 +76,28 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
     drafts.push({ severity: 'high', kind: 'parse-error', message: `Analysis could not finish: ${describeError(e)}`, ...(e.file === undefined ? {} : { file: e.file }), details: { code: e.code }, effect: 'inconclusive' });
   }
 
+  drafts.push(...noticeFindings(knownGood, suspect));
+
   // ── tensors ────────────────────────────────────────────────────────────
   const tensors: ReportTensor[] = [];
   const counts: Record<TensorStatus, number> = { identical: 0, modified: 0, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0 };
   let tensorLevelChange = false;
+  // A tensor "missing" from a side whose weight files could not all be read may just be unread.
+  const unreadable = { knownGood: hasUnreadableWeights(knownGood), suspect: hasUnreadableWeights(suspect) };
   for (const pair of input.pairs) {
     const res = tensorResults.get(pair.name);
     const t = reportTensor(pair, res);
     tensors.push(t);
     counts[t.status]++;
     if (t.status !== 'identical') tensorLevelChange = true;
-    drafts.push(...tensorFindings(t, pair, res));
+    for (const f of tensorFindings(t, pair, res)) {
+      if ((t.status === 'removed' && unreadable.suspect) || (t.status === 'added' && unreadable.knownGood)) {
+        f.effect = 'inconclusive';
+        f.severity = 'medium';
+        f.message += ` — but ${t.status === 'removed' ? 'the suspect' : 'the known-good'} has weight files that could not be read, so it may simply be unread`;
+      }
+      drafts.push(f);
+    }
   }
 
   // ── files ──────────────────────────────────────────────────────────────
@@ -120,6 +132,49 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
   };
   if (notes.length) report.notes = [...new Set(notes)];
   return report;
+}
+
+/**
+ * Reader notices → findings. The verdict concerns the suspect: a critical pickle global there is
+ * malicious code; a lesser non-allowlisted global or a high-severity structural anomaly leaves the
+ * verdict inconclusive; an anomaly the known-good does not share (by key) is tampering. Notices of
+ * the known-good are reported for the record without deciding the verdict.
+ */
+function noticeFindings(kg: ModelManifest, su: ModelManifest): DraftFinding[] {
+  const out: DraftFinding[] = [];
+  const kgKeys = new Set(kg.notices.map((n) => `${n.kind}\u0000${n.key}`));
+  const suKeys = new Set(su.notices.map((n) => `${n.kind}\u0000${n.key}`));
+  for (const n of su.notices) {
+    const onlySuspect = !kgKeys.has(`${n.kind}\u0000${n.key}`);
+    let effect: Effect = 'none';
+    if (n.kind === 'unsafe-pickle-global') effect = n.severity === 'critical' ? 'malicious' : n.severity === 'high' ? 'inconclusive' : 'none';
+    else if (n.kind === 'pickle-anomaly' || n.kind === 'zip-anomaly') effect = n.severity === 'critical' || n.severity === 'high' ? (onlySuspect ? 'tampered' : 'inconclusive') : 'none';
+    else if (n.kind === 'weight-anomaly') effect = onlySuspect && n.severity !== 'info' && n.severity !== 'low' ? 'tampered' : 'none';
+    out.push({
+      severity: n.severity,
+      kind: n.kind,
+      message: `Suspect: ${n.message}${onlySuspect ? '' : ' (the known-good has the same)'}`,
+      file: n.file,
+      details: { side: 'suspect', key: n.key, onlyInSuspect: onlySuspect, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) },
+      effect,
+    });
+  }
+  for (const n of kg.notices) {
+    if (suKeys.has(`${n.kind}\u0000${n.key}`)) continue;
+    out.push({
+      severity: n.severity === 'critical' ? 'high' : n.severity,
+      kind: n.kind,
+      message: `Known-good only: ${n.message}`,
+      file: n.file,
+      details: { side: 'knownGood', key: n.key, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) },
+      effect: 'none',
+    });
+  }
+  return out;
+}
+
+function hasUnreadableWeights(m: ModelManifest): boolean {
+  return m.problems.some((p) => p.file === undefined || ['weights', 'adapter-weights', 'index'].includes(roleOf(p.file)));
 }
 
 function sameShape(x: readonly number[], y: readonly number[]): boolean {

@@ -100,7 +100,7 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
       toolVersion: options.toolVersion,
       startedAt,
       finishedAt: now(),
-      bytesRead: bytesDone,
+      bytesRead: results.reduce((sum, r) => sum + r.bytesRead, 0),
       notes,
     });
     emit({ phase: 'done', bytesDone, bytesTotal: plan.totalBytes, rate: 0, jobsDone, jobsTotal: plan.jobs.length });

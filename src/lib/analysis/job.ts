@@ -77,6 +77,8 @@ export interface JobResult {
   tensors: TensorResult[];
   errors: ErrorInfo[];
   engine: 'cpu' | 'webgpu';
+  /** Bytes this job read (progress callbacks may arrive late; this count is exact). */
+  bytesRead: number;
   /** Notes about the run (e.g. GPU fell back to CPU). */
   notes: string[];
 }

@@ -17,7 +17,7 @@ import { SleuthError, toErrorInfo, type ErrorInfo } from '../formats/errors.ts';
 import { STREAM_CHUNK_BYTES } from '../formats/limits.ts';
 import { numel, type TensorEntry } from '../formats/manifest.ts';
 import type { ByteSource } from '../io/byte-source.ts';
-import type { ComputeEngine } from '../engine/engine.ts';
+import { CpuEngine, type ComputeEngine } from '../engine/engine.ts';
 import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
 import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../engine/stats.ts';
 import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
@@ -92,8 +92,16 @@ function checkCancelled(ctx: JobContext): void {
   if (ctx.isCancelled?.()) throw new SleuthError('cancelled', 'The job was cancelled by the user');
 }
 
-export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobResult> {
-  const chunk = ctx.chunkBytes ?? STREAM_CHUNK_BYTES;
+export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResult> {
+  const chunk = outer.chunkBytes ?? STREAM_CHUNK_BYTES;
+  let bytesRead = 0;
+  const ctx: JobContext = {
+    ...outer,
+    onBytes: (n) => {
+      bytesRead += n;
+      outer.onBytes?.(n);
+    },
+  };
   const cursors = new Map<string, FileCursor>();
   const key = (side: Side, path: string): string => `${side}\u0000${path}`;
   const hashed = new Set(spec.hashFiles.map((f) => key(f.side, f.path)));
@@ -133,83 +141,144 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobResult>
     }
   }
   for (const c of cursors.values()) await c.source.close?.();
-  return { id: spec.id, files, tensors, errors, engine: ctx.engine.kind, notes: [] };
+  return { id: spec.id, files, tensors, errors, engine: ctx.engine.kind, bytesRead, notes: [] };
 }
 
 type CursorFor = (side: Side, path: string) => Promise<FileCursor>;
 
 async function processPair(pair: PairTask, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
   const { a, b } = pair;
-  if (a && b && canCompareValues(a, b, ctx.engine)) return compareTensors(pair.name, a, b, cursor, ctx, chunk);
+  const engine = a && b ? engineFor(ctx, a, b) : undefined;
+  if (a && b && engine && valuesComparable(a, b) === undefined) return compareTensors(pair.name, a, b, cursor, { ...ctx, engine }, chunk);
   const result: TensorResult = { name: pair.name };
   if (a) result.a = await measureTensor(a, await cursor('knownGood', a.file), ctx, chunk);
   if (b) result.b = await measureTensor(b, await cursor('suspect', b.file), ctx, chunk);
   if (a && b) {
-    result.identical = a.dtype === b.dtype && sameShape(a.shape, b.shape) && result.a?.sha256 === result.b?.sha256;
-    if (!result.identical) result.notCompared = whyNotCompared(a, b, ctx.engine);
+    result.identical = a.dtype === b.dtype && sameShape(a.shape, b.shape) && sameTransform(a, b) && result.a?.sha256 === result.b?.sha256;
+    if (!result.identical) result.notCompared = valuesComparable(a, b) ?? `values of ${[a.dtype, b.dtype].filter((d) => !ctx.engine.decodes(d) && !cpuFallback.decodes(d)).join(' and ')} are not decoded by this version; compared by hash only`;
   }
   return result;
+}
+
+/** The reference twin decodes every dtype the engine knows; GPU engines hand it what they don't. */
+const cpuFallback = new CpuEngine();
+
+function engineFor(ctx: JobContext, a: TensorEntry, b: TensorEntry): ComputeEngine | undefined {
+  if (ctx.engine.decodes(a.dtype) && ctx.engine.decodes(b.dtype)) return ctx.engine;
+  if (cpuFallback.decodes(a.dtype) && cpuFallback.decodes(b.dtype)) return cpuFallback;
+  return undefined;
 }
 
 function sameShape(x: readonly number[], y: readonly number[]): boolean {
   return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
-function canCompareValues(a: TensorEntry, b: TensorEntry, engine: ComputeEngine): boolean {
-  return numel(a.shape) === numel(b.shape) && sameShape(a.shape, b.shape) && engine.decodes(a.dtype) && engine.decodes(b.dtype);
+function sameTransform(a: TensorEntry, b: TensorEntry): boolean {
+  return JSON.stringify(a.transform ?? {}) === JSON.stringify(b.transform ?? {});
 }
 
-function whyNotCompared(a: TensorEntry, b: TensorEntry, engine: ComputeEngine): string {
+/** Undefined when values can be compared element by element; otherwise why not. */
+function valuesComparable(a: TensorEntry, b: TensorEntry): string | undefined {
   if (!sameShape(a.shape, b.shape)) return `shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`;
-  const undecoded = [a.dtype, b.dtype].filter((d) => !engine.decodes(d));
-  return `values of ${[...new Set(undecoded)].join(' and ')} are not decoded by this version; compared by hash only`;
+  for (const t of [a, b]) {
+    if (t.layout.kind !== 'contiguous') return `${t.name} in ${t.file} is a strided view; its values are compared by hash only in this version`;
+    const tr = t.transform;
+    if (tr?.transposed) return `${t.file} stores ${t.storedName ?? t.name} transposed; values compared by hash only in this version`;
+    if (tr?.valueShift) return `${t.file} stores ${t.storedName ?? t.name} shifted by ${tr.valueShift}; values compared by hash only in this version`;
+    if (tr?.note !== undefined && !tr.ropeRows && (a.transform?.ropeRows || b.transform?.ropeRows)) return tr.note;
+  }
+  const rowLength = a.shape.length === 0 ? 1 : numel(a.shape) / ((a.shape[0] as number) || 1);
+  for (const t of [a, b]) {
+    const be = DTYPES[t.dtype].blockElements;
+    if (be > 1 && rowLength % be !== 0) return `${t.dtype} rows of ${rowLength} elements are not whole blocks`;
+  }
+  // A q/k tensor permuted on one side only is compared after undoing the permutation; if the
+  // permutation is noted as undeterminable on a side, the values cannot be lined up.
+  const note = a.transform?.note ?? b.transform?.note;
+  if (note !== undefined && (a.transform?.ropeRows === undefined) !== (b.transform?.ropeRows === undefined) && /RoPE/.test(note)) return note;
+  return undefined;
 }
 
 /** Hash (and, when decodable, value statistics) of one tensor on its own. */
 async function measureTensor(t: TensorEntry, c: FileCursor, ctx: JobContext, chunk: number): Promise<{ sha256: string; stats?: ReturnType<typeof summariseStats> }> {
   const hasher = await ctx.sha256();
   const info = DTYPES[t.dtype];
-  const decodable = ctx.engine.decodes(t.dtype) && info.blockElements === 1;
+  const engine = ctx.engine.decodes(t.dtype) ? ctx.engine : cpuFallback.decodes(t.dtype) ? cpuFallback : undefined;
   const stats = newStats();
-  const elemBytes = info.blockBytes;
-  // Chunks hold whole storage blocks so that decoding never splits an element.
+  // Chunks hold whole storage blocks so that decoding never splits a block.
   const step = Math.max(info.blockBytes, Math.floor(chunk / info.blockBytes) * info.blockBytes);
   for (let off = 0; off < t.byteLength; off += step) {
     const len = Math.min(step, t.byteLength - off);
     const bytes = await c.read(t.byteOffset + off, len);
     hasher.update(bytes);
-    if (decodable) await ctx.engine.stats({ bytes, dtype: t.dtype, count: len / elemBytes }, stats);
+    if (engine) await engine.stats({ bytes, dtype: t.dtype, count: (len / info.blockBytes) * info.blockElements }, stats);
   }
   const out: { sha256: string; stats?: ReturnType<typeof summariseStats> } = { sha256: hasher.digestHex() };
-  if (decodable) out.stats = summariseStats(stats);
+  if (engine) out.stats = summariseStats(stats);
+  return out;
+}
+
+function gcd(x: number, y: number): number {
+  return y === 0 ? x : gcd(y, x % y);
+}
+const lcm = (x: number, y: number): number => (x / gcd(x, y)) * y;
+
+/** Byte offset of element e (a multiple of the dtype's block) within a tensor. */
+function byteAt(t: TensorEntry, e: number): number {
+  const info = DTYPES[t.dtype];
+  return (e / info.blockElements) * info.blockBytes;
+}
+
+/**
+ * Rows of a RoPE-permuted q/k chunk (whole heads, starting at a head boundary) put back in Hugging
+ * Face order, on raw bytes (works for every dtype: a row is whole blocks).
+ */
+function unpermuteRawRows(bytes: Uint8Array, rowBytes: number, headRows: number): Uint8Array {
+  const rows = bytes.byteLength / rowBytes;
+  const half = headRows / 2;
+  const out = new Uint8Array(bytes.byteLength);
+  for (let g = 0; g < rows; g++) {
+    const r = g % headRows;
+    const hf = g - r + (r & 1) * half + (r >> 1);
+    out.set(bytes.subarray(g * rowBytes, (g + 1) * rowBytes), hf * rowBytes);
+  }
   return out;
 }
 
 /**
  * Streams both tensors in lockstep (same element range per chunk), hashing each, measuring each,
  * and accumulating their delta. While the two byte streams are identical they share one hasher and
- * one statistics pass; at the first differing chunk the hasher state is cloned.
+ * one statistics pass; at the first differing chunk the hasher state is cloned. Hashes are of the
+ * stored bytes; values are compared after undoing a converter's row permutation.
  */
 async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
   const ca = await cursor('knownGood', a.file);
   const cb = await cursor('suspect', b.file);
-  const sa = DTYPES[a.dtype].blockBytes;
-  const sb = DTYPES[b.dtype].blockBytes;
+  const ia = DTYPES[a.dtype];
+  const ib = DTYPES[b.dtype];
   const total = numel(a.shape);
-  const perChunk = Math.max(1, Math.floor(chunk / Math.max(sa, sb)));
-  const sameDtype = a.dtype === b.dtype;
+  const rowLength = a.shape.length === 0 ? 1 : total / ((a.shape[0] as number) || 1);
+  const ropeA = a.transform?.ropeRows;
+  const ropeB = b.transform?.ropeRows;
+  // Chunk boundaries fall on whole blocks of both dtypes and on whole heads of permuted rows.
+  let unit = lcm(ia.blockElements, ib.blockElements);
+  if (ropeA) unit = lcm(unit, ropeA.headRows * rowLength);
+  if (ropeB) unit = lcm(unit, ropeB.headRows * rowLength);
+  const bytesPerElement = Math.max(ia.blockBytes / ia.blockElements, ib.blockBytes / ib.blockElements);
+  const perChunk = Math.max(unit, Math.floor(chunk / bytesPerElement / unit) * unit);
+  const sameStorage = a.dtype === b.dtype && sameTransform(a, b);
 
   const shared = await ctx.sha256();
   const hashA: Sha256 = shared;
   // Undefined while both byte streams are identical (they share `shared`); different dtypes never are.
-  let hashB: Sha256 | undefined = sameDtype ? undefined : await ctx.sha256();
+  let hashB: Sha256 | undefined = a.dtype === b.dtype ? undefined : await ctx.sha256();
   const statsA = newStats();
   const statsB = newStats();
   const diff: DiffAccumulator = newDiff(a.dtype, b.dtype, a.shape);
 
   const readPair = (e0: number): Promise<[Uint8Array, Uint8Array]> => {
-    const n = Math.min(perChunk, total - e0);
-    return Promise.all([ca.read(a.byteOffset + e0 * sa, n * sa), cb.read(b.byteOffset + e0 * sb, n * sb)]);
+    const e1 = Math.min(total, e0 + perChunk);
+    return Promise.all([ca.read(a.byteOffset + byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), cb.read(b.byteOffset + byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
   };
 
   let next = total > 0 ? readPair(0) : undefined;
@@ -218,8 +287,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
     const [ra, rb] = await (next as Promise<[Uint8Array, Uint8Array]>);
     next = e0 + perChunk < total ? readPair(e0 + perChunk) : undefined;
     checkCancelled(ctx);
-    const identicalChunk = sameDtype && bytesEqual(ra, rb);
-    if (identicalChunk) {
+    if (sameStorage && bytesEqual(ra, rb)) {
       hashA.update(ra);
       hashB?.update(rb);
       const chunkStats = newStats();
@@ -231,7 +299,9 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
       hashB ??= await shared.clone();
       hashA.update(ra);
       hashB.update(rb);
-      await ctx.engine.diff({ bytes: ra, dtype: a.dtype, count: n }, { bytes: rb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
+      const va = ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra;
+      const vb = ropeB ? unpermuteRawRows(rb, byteAt(b, rowLength), ropeB.headRows) : rb;
+      await ctx.engine.diff({ bytes: va, dtype: a.dtype, count: n }, { bytes: vb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
     }
   }
   const shaA = hashA.digestHex();
@@ -240,7 +310,9 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
     name,
     a: { sha256: shaA, stats: summariseStats(statsA) },
     b: { sha256: shaB, stats: summariseStats(statsB) },
-    identical: sameDtype && shaA === shaB && diff.changed === 0,
+    // Same dtype and every element's bits equal — in the Hugging Face layout when a converter
+    // stored the rows permuted (the stored bytes, and so their hashes, then differ).
+    identical: a.dtype === b.dtype && diff.changed === 0 && (shaA === shaB || !sameTransform(a, b)),
   };
   if (!result.identical) {
     result.diff = finishDiff(diff);
@@ -252,24 +324,36 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
 /** Rank only matters for spread-out changes of a matrix; rows/sparse/precision edits are named without it. */
 function wantsRankSketch(a: TensorEntry, b: TensorEntry, diff: DiffAccumulator): boolean {
   if (a.shape.length < 2 || diff.rowLength < 2 || diff.changed <= SPARSE_MAX_ELEMENTS) return false;
-  if (DTYPES[a.dtype].blockElements !== 1 || DTYPES[b.dtype].blockElements !== 1) return false;
-  if (a.dtype !== b.dtype && diff.precisionViolations === 0) return false;
+  const quantized = DTYPES[a.dtype].family === 'quant' || DTYPES[b.dtype].family === 'quant';
+  // A plain cast within rounding needs no rank; a quantized copy always gets the residual-structure test.
+  if (a.dtype !== b.dtype && !quantized && diff.precisionViolations === 0) return false;
   let changedRows = 0;
   for (let i = 0; i < diff.rowChanged.length && changedRows < 2; i++) if ((diff.rowChanged[i] as number) > 0) changedRows++;
   return changedRows >= 2 && diff.rowBucket === 1;
 }
 
+/** Physical row holding HF row r of a tensor (undoing a RoPE permutation). */
+function storedRow(t: TensorEntry, r: number): number {
+  const rope = t.transform?.ropeRows;
+  if (!rope) return r;
+  const h = Math.floor(r / rope.headRows);
+  const local = r - h * rope.headRows;
+  const half = rope.headRows / 2;
+  const j = local >= half ? 1 : 0;
+  return h * rope.headRows + 2 * (local - j * half) + j;
+}
+
 /** Re-reads a sample of changed rows from both sides (a few MB) and estimates the rank of Δ. */
 async function sketchRank(a: TensorEntry, b: TensorEntry, ca: FileCursor, cb: FileCursor, diff: DiffResult): Promise<RankEstimate> {
-  const rowLength = diff.summary.changedCount > 0 ? numel(a.shape) / (a.shape[0] as number) : 0;
+  const rowLength = numel(a.shape) / (a.shape[0] as number);
   const topRows = [...diff.rows].sort((x, y) => y.l2 - x.l2).map((r) => r.index);
   const rows = chooseSketchRows(diff.rows.map((r) => r.index), topRows);
   const cols = chooseSketchCols(rowLength);
-  const sa = DTYPES[a.dtype].blockBytes;
-  const sb = DTYPES[b.dtype].blockBytes;
+  const rowBytesA = byteAt(a, rowLength);
+  const rowBytesB = byteAt(b, rowLength);
   const deltaRows: Float64Array[] = [];
   for (const r of rows) {
-    const [ra, rb] = await Promise.all([ca.read(a.byteOffset + r * rowLength * sa, rowLength * sa), cb.read(b.byteOffset + r * rowLength * sb, rowLength * sb)]);
+    const [ra, rb] = await Promise.all([ca.read(a.byteOffset + storedRow(a, r) * rowBytesA, rowBytesA), cb.read(b.byteOffset + storedRow(b, r) * rowBytesB, rowBytesB)]);
     const va = decodeChunk(ra, a.dtype, rowLength).values;
     const vb = decodeChunk(rb, b.dtype, rowLength).values;
     const d = new Float64Array(cols.length);

@@ -87,6 +87,7 @@ export const ERROR_CATALOGUE = {
   pickle_stack_too_deep: ['input', 'The pickle stack grows beyond the cap.'],
   pickle_mark_too_deep: ['input', 'Unclosed MARKs nest beyond the cap (MARK bomb).'],
   pickle_memo_too_large: ['input', 'The pickle memoizes more objects than allowed (memo bomb).'],
+  pickle_too_large: ['input', 'The unpickled value holds more elements, tensors or storages than allowed.'],
   pickle_too_many_pickles: ['input', 'A stream of concatenated pickles holds more pickles than allowed.'],
   // ── PyTorch checkpoints (torch/serialization.py, torch/_utils.py) ────────────
   torch_no_data_pkl: ['input', 'The ZIP archive has no <archive>/data.pkl, so it is not a torch.save or TorchScript file.'],

@@ -144,6 +144,15 @@ export const MAX_PICKLE_MEMO_ENTRIES = 4_000_000;
  *  memo bomb of LONG_BINPUTs at random indices is capped much lower. Real pickles use none. */
 export const MAX_PICKLE_SPARSE_MEMO = 65_536;
 
+/** Elements held in pickle containers (list/tuple/dict/set slots, call arguments). Threat: memory
+ *  exhaustion by a pickle that appends millions of values to one list (each slot and value costs
+ *  tens of bytes here). Largest real: ~20 per tensor in a torch data.pkl, 2M for 100k tensors. */
+export const MAX_PICKLE_ITEMS = 8_000_000;
+
+/** GLOBAL/STACK_GLOBAL/INST occurrences listed one by one (all are still counted and checked). Threat:
+ *  memory by millions of imports. Real pickles import a handful of distinct globals, memoized. */
+export const MAX_PICKLE_GLOBALS_LISTED = 100_000;
+
 /** Bytes of one str/bytes value kept in memory. Longer values are skipped over (their length and
  *  offset recorded), never allocated: a pickle may inline arrays of hundreds of MB. Keys, module
  *  and class names are < 1 KB in real files. */

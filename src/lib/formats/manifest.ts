@@ -90,6 +90,22 @@ export interface TensorEntry {
   byteOffset: number;
   byteLength: number;
   layout: TensorLayout;
+  /**
+   * What a converter did to the values on the way from the Hugging Face original, so a comparison
+   * can undo it (GGUF: Llama q/k rows RoPE-permuted; GPT-2 Conv1D transposed; Gemma norms + 1).
+   */
+  transform?: TensorTransform;
+}
+
+export interface TensorTransform {
+  /** Rows (dim 0) are in llama.cpp's interleaved RoPE order: HF row order is restored per head. */
+  ropeRows?: { nHead: number; rows: number; headRows: number };
+  /** Stored as the transpose of the HF tensor. */
+  transposed?: boolean;
+  /** Stored value = HF value + valueShift. */
+  valueShift?: number;
+  /** Why a transform could not be determined (values are then compared by hash only). */
+  note?: string;
 }
 
 export interface ModelManifest {
@@ -106,6 +122,24 @@ export interface ModelManifest {
    * whole up to MAX_SIDECAR_BYTES for semantic diffs. Never executed or rendered as HTML.
    */
   sidecars: SidecarFile[];
+  /**
+   * What readers noticed in files they could read: pickle globals and anomalies, archive anomalies,
+   * bytes no tensor claims. Turned into report findings (their effect on the verdict is decided
+   * there, comparing both sides).
+   */
+  notices: ReaderNotice[];
+}
+
+export interface ReaderNotice {
+  /** Report finding kind (REPORT.md), e.g. 'unsafe-pickle-global', 'pickle-anomaly', 'zip-anomaly', 'weight-anomaly'. */
+  kind: 'unsafe-pickle-global' | 'pickle-anomaly' | 'zip-anomaly' | 'weight-anomaly';
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  message: string;
+  file: string;
+  offset?: number;
+  /** Stable identity for comparing sides (e.g. "posix.system", "unclaimed-bytes"). */
+  key: string;
+  details?: Record<string, unknown>;
 }
 
 export interface SidecarFile {

@@ -6,12 +6,13 @@
  */
 import { SleuthError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { MAX_SIDECAR_BYTES } from './limits.ts';
-import type { FileFormat, FileRole, ModelFile, ModelManifest, SidecarFile, TensorEntry } from './manifest.ts';
+import type { FileFormat, FileRole, ModelFile, ModelManifest, ReaderNotice, SidecarFile, TensorEntry, TensorTransform } from './manifest.ts';
 import { parseSafetensors } from './safetensors/parse-safetensors.ts';
 import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import { decodeUtf8Strict } from './bytes.ts';
 import { isJsonObject, parseStrictJson } from './strict-json.ts';
 import type { ByteSource } from '../io/byte-source.ts';
+import { ggufMetadataSummary, ggufToTensorEntries, mapGgufTensors, parseGguf } from './gguf/index.ts';
 
 export function roleOf(path: string): FileRole {
   const name = (path.split('/').pop() ?? path).toLowerCase();
@@ -44,6 +45,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
   const metadata: Record<string, Record<string, string>> = {};
   const adapterTensors: TensorEntry[] = [];
   const sidecars: SidecarFile[] = [];
+  const notices: ReaderNotice[] = [];
   const shardTensors = new Map<string, Set<string>>();
   const indexes: { path: string; weightMap: Map<string, string> }[] = [];
 
@@ -107,6 +109,41 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
         if (role !== 'adapter-weights') shardTensors.set(source.path, names);
         continue;
       }
+      if (sniffed.format === 'gguf') {
+        const gguf = await parseGguf(source);
+        metadata[source.path] = ggufMetadataSummary(gguf);
+        const mapping = mapGgufTensors(gguf);
+        const entries = ggufToTensorEntries(gguf, source.path);
+        const names = new Set<string>();
+        entries.forEach((entry, i) => {
+          const rec = mapping.tensors[i];
+          if (rec) {
+            const transform: TensorTransform = {};
+            if (rec.ropePermutation) transform.ropeRows = rec.ropePermutation;
+            if (rec.transposed) transform.transposed = true;
+            if (rec.valueShift !== 0) transform.valueShift = rec.valueShift;
+            if (rec.note !== undefined) transform.note = rec.note;
+            if (Object.keys(transform).length > 0) entry.transform = transform;
+          }
+          names.add(entry.name);
+          (role === 'adapter-weights' ? adapterTensors : tensors).push(entry);
+        });
+        if (role !== 'adapter-weights') shardTensors.set(source.path, names);
+        if (gguf.unclaimed.length > 0) {
+          const bytes = gguf.unclaimed.reduce((sum, r) => sum + r.length, 0);
+          const first = gguf.unclaimed[0];
+          notices.push({
+            kind: 'weight-anomaly',
+            severity: 'medium',
+            key: 'gguf-unclaimed-bytes',
+            file: source.path,
+            offset: first?.offset ?? 0,
+            message: `${bytes} bytes of ${source.path} belong to no tensor (beyond alignment padding; first at byte ${first?.offset ?? '?'}): room for a hidden payload — hashed with the file, not analysed`,
+            details: { ranges: gguf.unclaimed.slice(0, 100) },
+          });
+        }
+        continue;
+      }
       if (role === 'weights' || role === 'adapter-weights') {
         throw new SleuthError('unsupported_format', `${formatName(sniffed.format)} files are recognised but not yet analysed by this version; the file is hashed only`, { offset: 0 });
       }
@@ -131,7 +168,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
     seen.set(t.name, t);
     unique.push(t);
   }
-  return { label, files, tensors: unique, problems, metadata, sidecars };
+  return { label, files, tensors: unique, problems, metadata, sidecars, notices };
 }
 
 /** Files beside the weights whose content is diffed semantically. */
