@@ -14,7 +14,7 @@
 import { bytesEqual } from '../formats/bytes.ts';
 import { DTYPES } from '../formats/dtype.ts';
 import { SleuthError, toErrorInfo, type ErrorInfo } from '../formats/errors.ts';
-import { STREAM_CHUNK_BYTES } from '../formats/limits.ts';
+import { MAX_GATHER_BYTES, STREAM_CHUNK_BYTES } from '../formats/limits.ts';
 import { numel, type TensorEntry } from '../formats/manifest.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { CpuEngine, type ComputeEngine } from '../engine/engine.ts';
@@ -181,7 +181,9 @@ function sameTransform(a: TensorEntry, b: TensorEntry): boolean {
 function valuesComparable(a: TensorEntry, b: TensorEntry): string | undefined {
   if (!sameShape(a.shape, b.shape)) return `shapes differ: [${a.shape.join(', ')}] vs [${b.shape.join(', ')}]`;
   for (const t of [a, b]) {
-    if (t.layout.kind !== 'contiguous') return `${t.name} in ${t.file} is a strided view; its values are compared by hash only in this version`;
+    if (t.layout.kind === 'strided' && numel(t.shape) * DTYPES[t.dtype].blockBytes > MAX_GATHER_BYTES) {
+      return `${t.name} in ${t.file} is a strided view of more than ${MAX_GATHER_BYTES} bytes; its values are compared by hash only in this version`;
+    }
     const tr = t.transform;
     if (tr?.transposed) return `${t.file} stores ${t.storedName ?? t.name} transposed; values compared by hash only in this version`;
     if (tr?.valueShift) return `${t.file} stores ${t.storedName ?? t.name} shifted by ${tr.valueShift}; values compared by hash only in this version`;
@@ -199,17 +201,56 @@ function valuesComparable(a: TensorEntry, b: TensorEntry): string | undefined {
   return undefined;
 }
 
+/** A tensor's bytes in row-major element order, whatever its layout in the file. */
+interface TensorBytes {
+  read(byteStart: number, byteLength: number): Promise<Uint8Array>;
+}
+
+/**
+ * Contiguous tensors read straight from the file; strided views (PyTorch non-contiguous / Fortran
+ * tensors, shared storages) are gathered once from the storage span they touch (bounded by
+ * MAX_GATHER_BYTES), so their hash and values are those of the same tensor saved contiguously.
+ */
+async function tensorBytes(t: TensorEntry, c: FileCursor, chunk: number): Promise<TensorBytes> {
+  const layout = t.layout;
+  if (layout.kind !== 'strided') return { read: (start, length) => c.read(t.byteOffset + start, length) };
+  const size = DTYPES[t.dtype].blockBytes;
+  const n = numel(t.shape);
+  if (n * size > MAX_GATHER_BYTES || t.byteLength > MAX_GATHER_BYTES) {
+    throw new SleuthError('unsupported_format', `${t.name}: a strided view of ${t.byteLength} bytes is larger than the ${MAX_GATHER_BYTES}-byte gather limit`, { file: t.file, offset: t.byteOffset });
+  }
+  const span = new Uint8Array(t.byteLength);
+  for (let off = 0; off < t.byteLength; off += chunk) span.set(await c.read(t.byteOffset + off, Math.min(chunk, t.byteLength - off)), off);
+  const out = new Uint8Array(n * size);
+  const dims = t.shape.length;
+  const index = new Array<number>(dims).fill(0);
+  const strides = layout.strides;
+  for (let e = 0; e < n; e++) {
+    let src = 0;
+    for (let d = 0; d < dims; d++) src += (index[d] as number) * (strides[d] as number);
+    out.set(span.subarray(src * size, src * size + size), e * size);
+    for (let d = dims - 1; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (t.shape[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+  return { read: (start, length) => Promise.resolve(out.subarray(start, start + length)) };
+}
+
 /** Hash (and, when decodable, value statistics) of one tensor on its own. */
 async function measureTensor(t: TensorEntry, c: FileCursor, ctx: JobContext, chunk: number): Promise<{ sha256: string; stats?: ReturnType<typeof summariseStats> }> {
   const hasher = await ctx.sha256();
   const info = DTYPES[t.dtype];
   const engine = ctx.engine.decodes(t.dtype) ? ctx.engine : cpuFallback.decodes(t.dtype) ? cpuFallback : undefined;
   const stats = newStats();
+  const source = await tensorBytes(t, c, chunk);
+  const total = byteAt(t, numel(t.shape));
   // Chunks hold whole storage blocks so that decoding never splits a block.
   const step = Math.max(info.blockBytes, Math.floor(chunk / info.blockBytes) * info.blockBytes);
-  for (let off = 0; off < t.byteLength; off += step) {
-    const len = Math.min(step, t.byteLength - off);
-    const bytes = await c.read(t.byteOffset + off, len);
+  for (let off = 0; off < total; off += step) {
+    const len = Math.min(step, total - off);
+    const bytes = await source.read(off, len);
     hasher.update(bytes);
     if (engine) await engine.stats({ bytes, dtype: t.dtype, count: (len / info.blockBytes) * info.blockElements }, stats);
   }
@@ -276,9 +317,10 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   const statsB = newStats();
   const diff: DiffAccumulator = newDiff(a.dtype, b.dtype, a.shape);
 
+  const [ta, tb] = await Promise.all([tensorBytes(a, ca, chunk), tensorBytes(b, cb, chunk)]);
   const readPair = (e0: number): Promise<[Uint8Array, Uint8Array]> => {
     const e1 = Math.min(total, e0 + perChunk);
-    return Promise.all([ca.read(a.byteOffset + byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), cb.read(b.byteOffset + byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
+    return Promise.all([ta.read(byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), tb.read(byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
   };
 
   let next = total > 0 ? readPair(0) : undefined;
@@ -316,7 +358,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   };
   if (!result.identical) {
     result.diff = finishDiff(diff);
-    if (wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ca, cb, result.diff);
+    if (wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff);
   }
   return result;
 }
@@ -344,7 +386,7 @@ function storedRow(t: TensorEntry, r: number): number {
 }
 
 /** Re-reads a sample of changed rows from both sides (a few MB) and estimates the rank of Δ. */
-async function sketchRank(a: TensorEntry, b: TensorEntry, ca: FileCursor, cb: FileCursor, diff: DiffResult): Promise<RankEstimate> {
+async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: TensorBytes, diff: DiffResult): Promise<RankEstimate> {
   const rowLength = numel(a.shape) / (a.shape[0] as number);
   const topRows = [...diff.rows].sort((x, y) => y.l2 - x.l2).map((r) => r.index);
   const rows = chooseSketchRows(diff.rows.map((r) => r.index), topRows);
@@ -353,7 +395,7 @@ async function sketchRank(a: TensorEntry, b: TensorEntry, ca: FileCursor, cb: Fi
   const rowBytesB = byteAt(b, rowLength);
   const deltaRows: Float64Array[] = [];
   for (const r of rows) {
-    const [ra, rb] = await Promise.all([ca.read(a.byteOffset + storedRow(a, r) * rowBytesA, rowBytesA), cb.read(b.byteOffset + storedRow(b, r) * rowBytesB, rowBytesB)]);
+    const [ra, rb] = await Promise.all([ta.read(storedRow(a, r) * rowBytesA, rowBytesA), tb.read(storedRow(b, r) * rowBytesB, rowBytesB)]);
     const va = decodeChunk(ra, a.dtype, rowLength).values;
     const vb = decodeChunk(rb, b.dtype, rowLength).values;
     const d = new Float64Array(cols.length);

@@ -46,6 +46,11 @@ export const TOP_ELEMENTS = 32;
  *  per worker, whatever the model size. */
 export const STREAM_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/** Bytes of a strided (non-contiguous) tensor view gathered into row-major order in memory.
+ *  Threat: a hostile view spanning a huge storage. Real strided tensors are rare (transposed
+ *  weights saved without .contiguous()); 256 MiB covers a transposed 8192 × 16384 F16 matrix. */
+export const MAX_GATHER_BYTES = 256 * 1024 * 1024;
+
 /** Files in one dropped folder or CLI path. Threat: a folder bomb of millions of files. Largest
  *  real: ~200 shards + sidecars. */
 export const MAX_FILES_PER_MODEL = 10_000;

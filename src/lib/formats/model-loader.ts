@@ -13,6 +13,9 @@ import { decodeUtf8Strict } from './bytes.ts';
 import { isJsonObject, parseStrictJson } from './strict-json.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { ggufMetadataSummary, ggufToTensorEntries, mapGgufTensors, parseGguf } from './gguf/index.ts';
+import { parseTorchCheckpoint, sniffTorch } from './pytorch/index.ts';
+import { parseNpy, parseNpz } from './numpy/index.ts';
+import type { SecurityFinding } from './pickle/findings.ts';
 
 export function roleOf(path: string): FileRole {
   const name = (path.split('/').pop() ?? path).toLowerCase();
@@ -61,6 +64,8 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
       // or header, a header length past the end or over the cap, a header not starting with "{") goes to
       // the reader anyway, so the user gets its precise code and offset rather than "unknown format".
       if (sniffed.kind === 'unknown' && source.path.toLowerCase().endsWith('.safetensors')) sniffed = { kind: 'format', format: 'safetensors' };
+      // Protocol-0/1 pickles start with an opcode such as "c" (GLOBAL) or "(" (MARK), not 0x80.
+      if (sniffed.kind === 'unknown' && (role === 'weights' || role === 'adapter-weights') && sniffTorch(head) === 'pickle') sniffed = { kind: 'format', format: 'pickle' };
       if (sniffed.kind === 'empty') {
         if (role === 'weights' || role === 'adapter-weights') throw new SleuthError('empty_file', 'The file is empty (0 bytes); expected model weights', { offset: 0 });
         continue;
@@ -142,6 +147,20 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
             details: { ranges: gguf.unclaimed.slice(0, 100) },
           });
         }
+        continue;
+      }
+      if (sniffed.format === 'pytorch-zip' || sniffed.format === 'pytorch-legacy' || sniffed.format === 'pickle' || sniffed.format === 'npy' || sniffed.format === 'npz') {
+        const read = sniffed.format === 'npy' ? await parseNpy(source) : sniffed.format === 'npz' ? await parseNpz(source) : await parseTorchCheckpoint(source);
+        if ('format' in read && read.format !== 'npy' && read.format !== 'npz') file.format = read.format;
+        const into = role === 'adapter-weights' ? adapterTensors : tensors;
+        const names = new Set<string>();
+        for (const t of read.tensors) {
+          names.add(t.name);
+          into.push(t);
+        }
+        if (role !== 'adapter-weights') shardTensors.set(source.path, names);
+        problems.push(...read.problems);
+        for (const f of read.findings) notices.push(noticeOf(f));
         continue;
       }
       if (role === 'weights' || role === 'adapter-weights') {
@@ -228,6 +247,21 @@ function reconcileIndexes(indexes: { path: string; weightMap: Map<string, string
       }
     }
   }
+}
+
+/** A reader's security finding as a manifest notice (keyed for comparing both sides). */
+function noticeOf(f: SecurityFinding): ReaderNotice {
+  const global = f.module !== undefined && f.name !== undefined ? `${f.module}.${f.name}` : undefined;
+  const notice: ReaderNotice = {
+    kind: f.kind,
+    severity: f.severity,
+    message: f.message,
+    file: f.file,
+    offset: f.offset,
+    key: global ?? f.code,
+    details: { code: f.code, ...(global === undefined ? {} : { global }), ...(f.member === undefined ? {} : { member: f.member }) },
+  };
+  return notice;
 }
 
 function formatName(f: FileFormat): string {
