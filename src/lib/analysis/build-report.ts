@@ -345,7 +345,9 @@ export function editWords(t: ReportTensor, d: DeltaReport): string {
     case 'precision':
       return `${t.name} differs only by rounding`;
     default:
-      return `${t.name} changed throughout: ${(d.changedFraction * 100).toFixed(1)}% of elements, relative L2 ${fmt(d.relL2)}`;
+      return d.changedFraction >= 0.5
+        ? `${t.name} changed throughout: ${(d.changedFraction * 100).toFixed(1)}% of elements, relative L2 ${fmt(d.relL2)}`
+        : `${(d.changedFraction * 100).toFixed(1)}% of the elements of ${t.name} changed (${d.changedCount.toLocaleString('en-US')}), relative L2 ${fmt(d.relL2)}`;
   }
 }
 

@@ -87,7 +87,8 @@ export function classifyEdit({ diff, shape, dtypeA, dtypeB }: EditInput): EditRe
     }
   }
 
-  if (n <= SPARSE_MAX_ELEMENTS && n / elements <= 0.05) {
+  // A handful of elements: few in absolute terms, and a small share (or a tiny count in a tiny tensor).
+  if (n <= SPARSE_MAX_ELEMENTS && (n / elements <= 0.05 || n <= 4)) {
     const bits = new Map<number, number>();
     for (const t of diff.top) {
       if (t.aBits === undefined || t.bBits === undefined) continue;
