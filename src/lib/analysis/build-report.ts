@@ -23,6 +23,9 @@ import {
 } from '../report/types.ts';
 import { bitField, classifyEdit } from './classify-edit.ts';
 import { roleOf } from '../formats/model-loader.ts';
+import { diffSidecars } from './sidecars/index.ts';
+import { architectureFindings } from './architecture.ts';
+import { isTokenRowTensor, tokenNamer } from './tokens.ts';
 import type { FileHashResult, JobResult, PairTask, Side, TensorResult } from './job.ts';
 
 export interface AssembleInput {
@@ -77,6 +80,15 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
   }
 
   drafts.push(...noticeFindings(knownGood, suspect));
+  const semantic = diffSidecars(knownGood, suspect);
+  for (const f of architectureFindings(knownGood, suspect)) {
+    // "Not validated" remarks are notes, not findings: they say nothing about the suspect.
+    if (f.effect === 'none' && f.severity === 'info') notes.push(f.message);
+    else semantic.push(f);
+  }
+  drafts.push(...semantic);
+  const semanticFiles = new Set(semantic.map((f) => f.file).filter((f): f is string => f !== undefined));
+  const namers = { knownGood: tokenNamer(knownGood, knownGood.tokens), suspect: tokenNamer(suspect, suspect.tokens) };
 
   // ── tensors ────────────────────────────────────────────────────────────
   const tensors: ReportTensor[] = [];
@@ -87,6 +99,13 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
   for (const pair of input.pairs) {
     const res = tensorResults.get(pair.name);
     const t = reportTensor(pair, res);
+    if (t.delta && isTokenRowTensor(t.name)) {
+      const namer = namers.suspect ?? namers.knownGood;
+      if (namer) for (const row of t.delta.topRows) {
+        const token = namer(row.index);
+        if (token !== undefined) row.token = token;
+      }
+    }
     tensors.push(t);
     counts[t.status]++;
     if (t.status !== 'identical') tensorLevelChange = true;
@@ -105,7 +124,8 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
     m.files.map((f) => ({ path: f.path, size: f.size, sha256: fileHashes.get(`${side}\u0000${f.path}`)?.sha256 ?? null, format: f.format, role: f.role }));
   const kgFiles = reportFiles('knownGood', knownGood);
   const suFiles = reportFiles('suspect', suspect);
-  drafts.push(...fileFindings(knownGood.files, kgFiles, suspect.files, suFiles, tensorLevelChange));
+  // Sidecars the semantic diff explained need no generic "file differs" finding.
+  drafts.push(...fileFindings(knownGood.files, kgFiles, suspect.files, suFiles, tensorLevelChange).filter((f) => !(f.file !== undefined && semanticFiles.has(f.file) && SIDECAR_KINDS.has(f.kind))));
 
   // ── verdict ────────────────────────────────────────────────────────────
   drafts.sort((x, y) => EFFECT_RANK[y.effect] - EFFECT_RANK[x.effect] || SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity]);
@@ -335,7 +355,9 @@ export function editWords(t: ReportTensor, d: DeltaReport): string {
     }
     case 'rows': {
       const rows = d.changedRows;
-      const list = rows.slice(0, 6).join(', ') + (rows.length > 6 ? ', …' : '');
+      const tokens = new Map(d.topRows.filter((r) => r.token !== undefined).map((r) => [r.index, r.token as string] as const));
+      const named = (r: number): string => (tokens.has(r) ? `${r} ${JSON.stringify(tokens.get(r))}` : String(r));
+      const list = rows.slice(0, 6).map(named).join(', ') + (rows.length > 6 ? ', …' : '');
       return `${rows.length} row${rows.length === 1 ? '' : 's'} of ${t.name} changed (row${rows.length === 1 ? '' : 's'} ${list})`;
     }
     case 'rank-1':
@@ -365,6 +387,8 @@ function fmt(x: number): string {
   const a = Math.abs(x);
   return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
 }
+
+const SIDECAR_KINDS: ReadonlySet<FindingKind> = new Set(['config-changed', 'tokenizer-changed', 'chat-template-changed']);
 
 const SIDECAR_KIND: Partial<Record<ModelFile['role'], FindingKind>> = {
   config: 'config-changed',

@@ -128,6 +128,8 @@ export interface ModelManifest {
    * there, comparing both sides).
    */
   notices: ReaderNotice[];
+  /** Token strings by id from a weight file's own vocabulary (GGUF `tokenizer.ggml.tokens`). */
+  tokens?: string[];
 }
 
 export interface ReaderNotice {

@@ -12,7 +12,7 @@ import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import { decodeUtf8Strict } from './bytes.ts';
 import { isJsonObject, parseStrictJson } from './strict-json.ts';
 import type { ByteSource } from '../io/byte-source.ts';
-import { ggufMetadataSummary, ggufToTensorEntries, mapGgufTensors, parseGguf } from './gguf/index.ts';
+import { ggufMetadataSummary, ggufToTensorEntries, ggufTokens, mapGgufTensors, parseGguf } from './gguf/index.ts';
 import { parseTorchCheckpoint, sniffTorch } from './pytorch/index.ts';
 import { parseNpy, parseNpz } from './numpy/index.ts';
 import type { SecurityFinding } from './pickle/findings.ts';
@@ -49,6 +49,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
   const adapterTensors: TensorEntry[] = [];
   const sidecars: SidecarFile[] = [];
   const notices: ReaderNotice[] = [];
+  let tokens: string[] | undefined;
   const shardTensors = new Map<string, Set<string>>();
   const indexes: { path: string; weightMap: Map<string, string> }[] = [];
 
@@ -117,6 +118,10 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
       if (sniffed.format === 'gguf') {
         const gguf = await parseGguf(source);
         metadata[source.path] = ggufMetadataSummary(gguf);
+        const table = ggufTokens(gguf);
+        if (table && table.length <= MAX_TOKENS_KEPT && tokens === undefined) {
+          tokens = Array.from({ length: table.length }, (_, i) => table.get(i));
+        }
         const mapping = mapGgufTensors(gguf);
         const entries = ggufToTensorEntries(gguf, source.path);
         const names = new Set<string>();
@@ -187,8 +192,13 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
     seen.set(t.name, t);
     unique.push(t);
   }
-  return { label, files, tensors: unique, problems, metadata, sidecars, notices };
+  const manifest: ModelManifest = { label, files, tensors: unique, problems, metadata, sidecars, notices };
+  if (tokens) manifest.tokens = tokens;
+  return manifest;
 }
+
+/** Token strings kept from a GGUF vocabulary for naming rows (covers 256k-token vocabularies). */
+const MAX_TOKENS_KEPT = 1_000_000;
 
 /** Files beside the weights whose content is diffed semantically. */
 const SIDECAR_ROLES: ReadonlySet<FileRole> = new Set<FileRole>(['config', 'generation-config', 'tokenizer', 'tokenizer-config', 'special-tokens', 'chat-template', 'adapter-config']);
