@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { compareModels, type CompareProgress } from '../lib/analysis/compare.ts';
 import { describeError, SleuthError, toErrorInfo, type ErrorInfo } from '../lib/formats/errors.ts';
 import { openPath } from '../lib/io/node-source.ts';
-import type { ReportV1 } from '../lib/report/types.ts';
+import type { ReportV1, ScanReportV1 } from '../lib/report/types.ts';
+import { scanModel } from '../lib/analysis/scan.ts';
 import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
 import { createNodePool } from './node-pool.ts';
 import { createNodeSha256 } from '../lib/evidence/sha256-node.ts';
@@ -21,6 +22,7 @@ export const USAGE = `model-sleuth ${TOOL_VERSION} — AI model forensics
 
 Usage:
   model-sleuth compare <known-good> <suspect> [--json F] [--html F] [--md F] [--engine cpu|webgpu|auto] [--workers N]
+  model-sleuth scan <path> [--json F] [--engine cpu|webgpu|auto] [--workers N]
   model-sleuth hash <path>
   model-sleuth --help | --version
 
@@ -91,6 +93,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     switch (args.command) {
       case 'compare':
         return await runCompare(args, io);
+      case 'scan':
+        return await runScan(args, io);
       case 'hash':
         return await runHash(args, io);
       default:
@@ -148,6 +152,33 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
   for (const p of report.inputs.knownGood.problems ?? []) io.stderr(`error: ${describeError(p)} [known-good]\n`);
   for (const p of report.inputs.suspect.problems ?? []) io.stderr(`error: ${describeError(p)} [suspect]\n`);
   return exitCodeFor(report.verdict.status, problems.length > 0);
+}
+
+function workersOf(args: Parsed): number {
+  const flag = args.flags.get('--workers');
+  const workers = flag === undefined ? Math.max(1, availableParallelism()) : Number(flag);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new SleuthError('usage', `--workers must be an integer 1…256 (got "${flag}")`);
+  return workers;
+}
+
+async function runScan(args: Parsed, io: CliIo): Promise<number> {
+  const [path, ...extra] = args.positional;
+  if (path === undefined || extra.length > 0) throw new SleuthError('usage', 'scan takes exactly one path');
+  const pool = createNodePool({ knownGood: [], suspect: await refsFor(path) }, { engine: engineOf(args), workers: workersOf(args) });
+  const quiet = args.switches.has('--quiet') || args.switches.has('-q');
+  const progress = quiet ? undefined : progressPrinter(io);
+  let report: ScanReportV1;
+  try {
+    report = await scanModel(pool, { toolVersion: TOOL_VERSION, label: path, ...(progress ? { onProgress: progress } : {}) });
+  } finally {
+    pool.dispose();
+  }
+  if (progress) io.stderr(io.isTTY ? '\r\x1b[K' : '');
+  const json = args.flags.get('--json');
+  if (json !== undefined) await writeText(json, `${JSON.stringify(report, null, 2)}\n`, io);
+  io.stderr(`${report.verdict.status.toUpperCase()}: ${report.verdict.summary}\n`);
+  for (const p of report.input.problems ?? []) io.stderr(`error: ${describeError(p)}\n`);
+  return exitCodeFor(report.verdict.status, (report.input.problems ?? []).length > 0);
 }
 
 /** REPORT.md exit codes; unreadable input is 2 unless tampering or code was found regardless. */

@@ -157,6 +157,36 @@ export interface ReportV1 {
   notes?: string[];
 }
 
+// ── scan (one model, no known-good) ──────────────────────────────────────────
+
+export const SCAN_SCHEMA_ID = 'model-sleuth/scan/v1';
+
+export interface ScanTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  file: string;
+  /** SHA-256 of the tensor's bytes in row-major order; null when it could not be read. */
+  sha256: string | null;
+  stats?: StatsSummary;
+  /** Sibling-layer anomaly score (robust z over the same module in other layers). */
+  anomaly?: { score: number; metric: string; group: string };
+  notAnalysed?: string;
+}
+
+export interface ScanReportV1 {
+  schema: typeof SCAN_SCHEMA_ID;
+  generatedAt: string;
+  tool: { name: 'model-sleuth'; version: string; engine: 'cpu' | 'webgpu' };
+  input: ReportInput;
+  tensors: ScanTensor[];
+  findings: Finding[];
+  /** clean · malicious-code · inconclusive (anything unreadable, suspicious or unverifiable). */
+  verdict: Verdict;
+  summary?: { tensors: number; bytesRead: number; durationMs: number };
+  notes?: string[];
+}
+
 export function jsonNumber(x: number): JsonNumber {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';

@@ -232,6 +232,11 @@ function templatesOf(value: unknown): unknown {
   return typeof value === 'object' && value !== null && 'chatTemplates' in value ? value.chatTemplates : undefined;
 }
 
+/** Every chat template a model carries (one model, e.g. for `scan`). */
+export function modelTemplates(files: readonly SidecarFile[]): TemplateSource[] {
+  return templateSources(files, (f) => readTokenizerConfig(f.text, f.path));
+}
+
 /** Every chat template a side carries, with where it came from. Unreadable files contribute none. */
 function templateSources(files: readonly SidecarFile[], parsedConfig: (f: SidecarFile) => HfReadResult<TokenizerConfig>): TemplateSource[] {
   const out: TemplateSource[] = [];

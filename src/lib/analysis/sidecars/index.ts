@@ -1,5 +1,5 @@
 /** Semantic diffs of the files beside the weights (tokenizer, templates, configs). */
-export { diffSidecars } from './diff-sidecars.ts';
+export { diffSidecars, modelTemplates } from './diff-sidecars.ts';
 export type { SidecarEffect, SidecarFinding } from './types.ts';
 export { MAX_LISTED } from './types.ts';
 export { diffVocab, diffMerges, diffTokenizers, type VocabDiff, type MergeDiff } from './tokenizer-diff.ts';
