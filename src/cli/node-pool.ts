@@ -8,7 +8,9 @@ import type { Side } from '../lib/analysis/job.ts';
 import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
 
 export function spawnNodeWorker(): SpawnedWorker {
-  const worker = new Worker(new URL('./node-worker-bootstrap.mjs', import.meta.url), {
+  // From the TypeScript sources a bootstrap registers tsx first; the bundle has a plain JS worker.
+  const entry = import.meta.url.endsWith('.ts') ? './node-worker-bootstrap.mjs' : './node-worker.mjs';
+  const worker = new Worker(new URL(entry, import.meta.url), {
     // Each worker holds at most a few chunks; cap its heap so a runaway shows up as a failure.
     resourceLimits: { maxOldGenerationSizeMb: 384 },
   });

@@ -356,7 +356,8 @@ export function editWords(t: ReportTensor, d: DeltaReport): string {
     case 'rows': {
       const rows = d.changedRows;
       const tokens = new Map(d.topRows.filter((r) => r.token !== undefined).map((r) => [r.index, r.token as string] as const));
-      const named = (r: number): string => (tokens.has(r) ? `${r} ${JSON.stringify(tokens.get(r))}` : String(r));
+      // Token names come display-safe from the namer (control and invisible characters escaped).
+      const named = (r: number): string => (tokens.has(r) ? `${r} '${tokens.get(r) ?? ''}'` : String(r));
       const list = rows.slice(0, 6).map(named).join(', ') + (rows.length > 6 ? ', …' : '');
       return `${rows.length} row${rows.length === 1 ? '' : 's'} of ${t.name} changed (row${rows.length === 1 ? '' : 's'} ${list})`;
     }
