@@ -132,7 +132,8 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
   if (chunkBytes !== undefined && (!Number.isFinite(chunkBytes) || chunkBytes < 4096)) throw new SleuthError('usage', '--chunk-mb must be a number ≥ 0.004');
 
   const sources = { knownGood: await refsFor(kgPath), suspect: await refsFor(suPath) };
-  const pool = createNodePool(sources, { engine, workers, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
+  const resolved = await resolveEngine(engine);
+  const pool = createNodePool(sources, { engine: resolved.engine, workers, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
   const quiet = args.switches.has('--quiet') || args.switches.has('-q');
   const progress = quiet ? undefined : progressPrinter(io);
   let report: ReportV1;
@@ -146,12 +147,34 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
     pool.dispose();
   }
   if (progress) io.stderr(io.isTTY ? '\r\x1b[K' : '');
+  if (resolved.note) report.notes = [resolved.note, ...(report.notes ?? [])];
   await writeReportOutputs(report, args.flags, io);
   io.stderr(`${report.verdict.status.toUpperCase()}: ${report.verdict.summary}\n`);
   const problems: ErrorInfo[] = [...(report.inputs.knownGood.problems ?? []), ...(report.inputs.suspect.problems ?? [])];
   for (const p of report.inputs.knownGood.problems ?? []) io.stderr(`error: ${describeError(p)} [known-good]\n`);
   for (const p of report.inputs.suspect.problems ?? []) io.stderr(`error: ${describeError(p)} [suspect]\n`);
   return exitCodeFor(report.verdict.status, problems.length > 0);
+}
+
+/**
+ * Decides the engine once, on the main thread, before any worker starts: 'auto' runs the short
+ * calibration of engine-select.ts (a software adapter such as SwiftShader usually loses to the
+ * CPU twin); 'webgpu' prepares the process environment Dawn's Vulkan loader reads (worker threads
+ * cannot set it themselves).
+ */
+async function resolveEngine(request: EngineRequest): Promise<{ engine: 'cpu' | 'webgpu'; note?: string }> {
+  if (request === 'cpu') return { engine: 'cpu' };
+  const { prepareNodeGpuEnvironment, createNodeWebGpuEngine } = await import('./node-webgpu.ts');
+  prepareNodeGpuEnvironment();
+  if (request === 'webgpu') return { engine: 'webgpu' };
+  try {
+    const { engine, note } = await createNodeWebGpuEngine('auto');
+    const kind = engine.kind;
+    engine.dispose();
+    return { engine: kind, ...(note === undefined ? {} : { note }) };
+  } catch (e) {
+    return { engine: 'cpu', note: `WebGPU unavailable (${(e as Error).message}); used the CPU engine` };
+  }
 }
 
 function workersOf(args: Parsed): number {
@@ -164,7 +187,8 @@ function workersOf(args: Parsed): number {
 async function runScan(args: Parsed, io: CliIo): Promise<number> {
   const [path, ...extra] = args.positional;
   if (path === undefined || extra.length > 0) throw new SleuthError('usage', 'scan takes exactly one path');
-  const pool = createNodePool({ knownGood: [], suspect: await refsFor(path) }, { engine: engineOf(args), workers: workersOf(args) });
+  const resolved = await resolveEngine(engineOf(args));
+  const pool = createNodePool({ knownGood: [], suspect: await refsFor(path) }, { engine: resolved.engine, workers: workersOf(args) });
   const quiet = args.switches.has('--quiet') || args.switches.has('-q');
   const progress = quiet ? undefined : progressPrinter(io);
   let report: ScanReportV1;

@@ -51,9 +51,24 @@ export class WorkerPool implements AnalysisRunner {
   private actualEngine: EngineKind = 'cpu';
   private readonly notes: string[] = [];
 
+  /** Resolves when every worker has been spawned (after the first one chose the engine for 'auto'). */
+  private readonly spawned: Promise<void>;
+
   constructor(private readonly options: PoolOptions) {
     this.concurrency = Math.max(1, options.size);
-    for (let i = 0; i < this.concurrency; i++) this.slots.push(this.makeSlot(options.engine));
+    if (options.engine !== 'auto' || this.concurrency === 1) {
+      for (let i = 0; i < this.concurrency; i++) this.slots.push(this.makeSlot(options.engine));
+      this.spawned = Promise.resolve();
+    } else {
+      // 'auto' is decided once (a short calibration on a software adapter), by the first worker;
+      // the others start with its choice instead of each calibrating again.
+      const first = this.makeSlot('auto');
+      this.slots.push(first);
+      this.spawned = first.ready.then((r) => {
+        const kind: EngineKind = r.ok ? r.value.engine : 'cpu';
+        for (let i = 1; i < this.concurrency; i++) this.slots.push(this.makeSlot(kind));
+      });
+    }
   }
 
   private makeSlot(engine: EngineRequest): Slot {
@@ -76,11 +91,12 @@ export class WorkerPool implements AnalysisRunner {
   private readonly waiting: ((slot: Slot) => void)[] = [];
 
   /** The next idle worker; callers beyond the pool size wait their turn. */
-  private acquire(): Promise<Slot> {
+  private async acquire(): Promise<Slot> {
+    await this.spawned;
     const slot = this.slots.find((s) => !s.busy);
     if (slot) {
       slot.busy = true;
-      return Promise.resolve(slot);
+      return slot;
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }

@@ -101,7 +101,7 @@ export interface DeltaReport {
   /** Extensions. */
   nonFiniteChanged?: number;
   precisionViolations?: number;
-  /** Magnitude histogram of Δ (bins of StatsSummary.hist). */
+  /** Magnitude histogram of Δ = suspect − known-good (bins of StatsSummary.hist: positive Δ first). */
   deltaHistogram?: number[];
   /** >1 when rows were tracked in buckets of this many rows (tensors with > 16M rows). */
   rowBucket?: number;

@@ -1,13 +1,13 @@
 /**
- * Which way the Δ histogram points. The core bins Δ = known-good − suspect
- * (src/lib/engine/cpu/diff-kernel.ts: `d = x - y`, x from the known-good side), while a reader
+ * Which way the Δ histogram points. The core bins Δ = suspect − known-good
+ * (src/lib/engine/cpu/diff-kernel.ts: `d = y - x`, x from the known-good side), and a reader
  * expects "the suspect's value went up" to point up. The UI plots increases (suspect larger)
  * upward; the demo e2e test checks the direction on known bit flips, so a change of the core's
  * convention shows up as a failing test rather than a silently inverted chart.
  */
 import { HIST_BINS } from '../../lib/engine/stats.ts';
 
-export const CORE_DELTA_IS_KNOWN_GOOD_MINUS_SUSPECT = true;
+export const CORE_DELTA_IS_KNOWN_GOOD_MINUS_SUSPECT = false;
 
 export interface DeltaHalves {
   /** Counts per magnitude bin (0…63) where the suspect's value is larger. */

@@ -69,7 +69,8 @@ export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: Deco
     acc.rowChanged[row] = (acc.rowChanged[row] as number) + 1;
     let magnitude: number;
     if (xf && yf) {
-      const d = x - y;
+      // Δ = suspect − known-good: the change that was applied (positive: the value went up).
+      const d = y - x;
       const d2 = d * d;
       sumSqDelta += d2;
       acc.rowSumSq[row] = (acc.rowSumSq[row] as number) + d2;

@@ -8,7 +8,8 @@
  *   decoding every element.
  * - wider types: decode, then one pass with the histogram bin read from a 512-entry table indexed
  *   by sign and exponent bits.
- * Sums are f64; the GPU kernel sums per-workgroup in f32 (tolerance in its header).
+ * Sums are f64; the GPU kernel sums per 256-element block in f32 (tolerance in shaders/stats.wgsl;
+ * agreement tests in tests/engine-cases/agreement.ts).
  */
 import { DTYPES, type DType } from '../../formats/dtype.ts';
 import { aligned, decodeChunk, e4m3ToNumber, e5m2ToNumber, e8m0ToNumber, f16BitsToF32Bits, type DecodedChunk } from './decode.ts';
