@@ -26,6 +26,7 @@ import { roleOf } from '../formats/model-loader.ts';
 import { diffSidecars } from './sidecars/index.ts';
 import { architectureFindings } from './architecture.ts';
 import { isTokenRowTensor, tokenNamer } from './tokens.ts';
+import { describePatterns } from './patterns.ts';
 import type { FileHashResult, JobResult, PairTask, Side, TensorResult } from './job.ts';
 
 export interface AssembleInput {
@@ -150,6 +151,13 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
     verdict,
     summary: { tensors: counts, filesCompared: kgFiles.length + suFiles.length, bytesRead: input.bytesRead, durationMs: input.finishedAt - input.startedAt },
   };
+  const patterns = describePatterns(tensors);
+  const kinds = new Set(findings.map((f) => f.kind));
+  if (kinds.has('tokenizer-changed') || kinds.has('chat-template-changed')) {
+    const parts = [kinds.has('tokenizer-changed') ? 'the tokenizer' : '', kinds.has('chat-template-changed') ? 'the chat template' : ''].filter(Boolean).join(' and ');
+    patterns.push(`${parts[0]?.toUpperCase() ?? ''}${parts.slice(1)} changed${tensorLevelChange ? '' : ' while every weight is identical'}: tampering of the files shipped beside the weights.`);
+  }
+  if (patterns.length) report.patterns = patterns;
   if (notes.length) report.notes = [...new Set(notes)];
   return report;
 }

@@ -103,6 +103,7 @@ function verdictSection(report: ReportV1): SafeHtml {
 <h1>${words.headline}</h1>
 <p class="meaning">${words.meaning}</p>
 <p class="summary">${v.summary}</p>
+${report.patterns?.length ? html`<ul class="patterns">${report.patterns.map((p) => html`<li>${p}</li>`)}</ul>` : ''}
 <dl class="compared"><dt>Known-good</dt><dd>${clip(report.inputs.knownGood.label)}</dd><dt>Suspect</dt><dd>${clip(report.inputs.suspect.label)}</dd></dl>
 </section>`;
 }
@@ -453,6 +454,7 @@ a:hover { text-decoration: underline; }
 .verdict .status { display: inline-block; font-size: 13px; font-weight: 800; letter-spacing: .12em; text-transform: uppercase; color: #fff; padding: 3px 12px; border-radius: 999px; }
 .verdict h1 { font-size: 32px; line-height: 1.15; margin: 12px 0 6px; }
 .verdict .meaning { font-size: 16px; margin: 0 0 10px; }
+.verdict .patterns { margin: 0 0 12px; padding-left: 20px; overflow-wrap: anywhere; }
 .verdict .summary { margin: 0 0 12px; padding: 10px 14px; background: rgba(255,255,255,.7); border-radius: 6px; overflow-wrap: anywhere; }
 .verdict .compared { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; font-size: 13px; }
 .verdict .compared dt { color: var(--muted); }

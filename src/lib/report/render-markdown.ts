@@ -35,6 +35,8 @@ export function renderMarkdownReport(report: ReportV1): string {
   out.push(`# Model Sleuth report: ${text(v.status.toUpperCase(), 40)}`, '');
   out.push(`**Verdict: ${codeInline(v.status)}** — ${HEADLINE[v.status] ?? 'unknown status'}.`, '');
   out.push(`> ${lineText(v.summary, 4000)}`, '');
+  for (const p of report.patterns ?? []) out.push(`- ${lineText(p, 1000)}`);
+  if (report.patterns?.length) out.push('');
   out.push(`- **Known-good:** ${codeInline(report.inputs.knownGood.label)} (${report.inputs.knownGood.files.length} files)`);
   out.push(`- **Suspect:** ${codeInline(report.inputs.suspect.label)} (${report.inputs.suspect.files.length} files)`);
   const counts = countGroups(report.tensors);

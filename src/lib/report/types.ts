@@ -153,6 +153,8 @@ export interface ReportV1 {
   tensors: ReportTensor[];
   findings: Finding[];
   verdict: Verdict;
+  /** Model-level patterns in words ("low-rank changes on q_proj/v_proj of layers 1–2: consistent with a merged LoRA"). */
+  patterns?: string[];
   summary?: ReportSummary;
   notes?: string[];
 }

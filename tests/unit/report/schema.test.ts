@@ -72,6 +72,7 @@ const MAXIMAL: DeepRequired<ReportV1> = {
   findings: [{ id: 'F1', severity: 'high', kind: 'tensor-modified', message: 'changed', tensor: 'model.layers.0.mlp.up_proj.weight', file: 'model.safetensors', details: { any: ['thing'] } }],
   verdict: { status: 'tampered', summary: 'changed', reasons: ['F1'] },
   summary: { tensors: { identical: 0, modified: 1, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0 }, filesCompared: 2, bytesRead: 246, durationMs: 3.5 },
+  patterns: ['a pattern'],
   notes: ['a note'],
 };
 
