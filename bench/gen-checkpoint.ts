@@ -130,3 +130,106 @@ export const FINE_TUNE: Edit = (_name, shape, data) => {
   if (shape.length < 2) return;
   for (let i = 0; i < data.length; i += 2) data[i] = (data[i] as number) + 1;
 };
+
+// ── GGUF (llama.cpp layout) for the cross-format benchmark ──────────────────────────────────────
+
+/**
+ * The same weights as `writeCheckpoint(…, seed, edit)`, written as a llama.cpp-style GGUF:
+ * GGUF names, q/k rows RoPE-permuted, 2-D tensors quantized to `type` with ggml's reference
+ * quantizer (Q8_0/Q4_0…) or, for K-quants without a reference quantizer here, random but valid
+ * blocks (throughput only: such a file is not a faithful copy). Streams tensor by tensor.
+ */
+export async function writeGgufCheckpoint(path: string, tensors: readonly BenchTensor[], seed: number, type: 'Q8_0' | 'Q4_0' | 'Q4_K', heads: { nHead: number; nHeadKv: number }, edit?: Edit): Promise<number> {
+  const { hfToGgufName } = await import('../src/lib/formats/gguf/tensor-names.ts');
+  const { permuteRopeRows } = await import('../src/lib/formats/gguf/rope-permutation.ts');
+  const { quantizeReference } = await import('../src/lib/engine/cpu/dequant.ts');
+  const { ggmlTypeIdOf } = await import('../src/lib/formats/gguf/ggml-types.ts');
+  const { DTYPES } = await import('../src/lib/formats/dtype.ts');
+  const ALIGN = 32;
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const u32 = (v: number): Uint8Array => new Uint8Array(Uint32Array.of(v).buffer);
+  const u64 = (v: number): Uint8Array => new Uint8Array(BigUint64Array.of(BigInt(v)).buffer);
+  const str = (s: string): Uint8Array[] => [u64(enc.encode(s).byteLength), enc.encode(s)];
+  const kvs: [string, number, Uint8Array[]][] = [
+    ['general.architecture', 8, str('llama')],
+    ['llama.attention.head_count', 4, [u32(heads.nHead)]],
+    ['llama.attention.head_count_kv', 4, [u32(heads.nHeadKv)]],
+    ['general.alignment', 4, [u32(ALIGN)]],
+  ];
+  const infos = tensors.map((t) => {
+    const dtype: 'F32' | 'Q8_0' | 'Q4_0' | 'Q4_K' = t.shape.length === 1 ? 'F32' : type;
+    const info = DTYPES[dtype];
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    return { t, dtype, name: hfToGgufName(t.name, 'llama') ?? t.name, bytes: (n / info.blockElements) * info.blockBytes };
+  });
+  let offset = 0;
+  const offsets = infos.map((i) => {
+    const o = offset;
+    offset += Math.ceil(i.bytes / ALIGN) * ALIGN;
+    return o;
+  });
+  parts.push(enc.encode('GGUF'), u32(3), u64(infos.length), u64(kvs.length));
+  for (const [k, vt, v] of kvs) parts.push(...str(k), u32(vt), ...v);
+  infos.forEach((i, idx) => {
+    parts.push(...str(i.name), u32(i.t.shape.length));
+    for (const d of [...i.t.shape].reverse()) parts.push(u64(d));
+    parts.push(u32(ggmlTypeIdOf(i.dtype) ?? 0), u64(offsets[idx] as number));
+  });
+  let headerLen = parts.reduce((s, p) => s + p.byteLength, 0);
+  const pad = (Math.ceil(headerLen / ALIGN) * ALIGN) - headerLen;
+  parts.push(new Uint8Array(pad));
+  headerLen += pad;
+  const fd = openSync(path, 'w');
+  try {
+    for (const p of parts) writeSync(fd, p);
+    const table = quantileTable(0.02);
+    const norm = bf16(1);
+    let tensorIndex = 0;
+    for (const i of infos) {
+      const t = i.t;
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      const data = new Uint16Array(n);
+      let s = (Math.imul(seed, 2654435761) ^ Math.imul(tensorIndex++ + 1, 40503)) >>> 0 || 1;
+      if (t.shape.length === 1) data.fill(norm);
+      else
+        for (let k = 0; k < n; k++) {
+          s ^= s << 13;
+          s ^= s >>> 17;
+          s ^= s << 5;
+          data[k] = table[s & 0xffff] as number;
+        }
+      edit?.(t.name, t.shape, data);
+      let values = new Float32Array(n);
+      const u = new Uint32Array(values.buffer);
+      for (let k = 0; k < n; k++) u[k] = (data[k] as number) << 16;
+      const qk = /self_attn\.(q|k)_proj\.weight$/.exec(t.name);
+      if (qk) values = permuteRopeRows(values, { firstRow: 0, cols: t.shape[1] as number, nHead: qk[1] === 'q' ? heads.nHead : heads.nHeadKv, rows: t.shape[0] as number });
+      let bytes: Uint8Array;
+      if (i.dtype === 'F32') bytes = new Uint8Array(values.buffer);
+      else if (i.dtype === 'Q4_K') {
+        bytes = new Uint8Array(i.bytes);
+        // Valid Q4_K blocks: small f16 scales (d, dmin), random 6-bit sub-scales and nibbles.
+        let r = s;
+        for (let k = 0; k < bytes.length; k++) {
+          r ^= r << 13;
+          r ^= r >>> 17;
+          r ^= r << 5;
+          bytes[k] = r & 0xff;
+        }
+        for (let b = 0; b < bytes.length; b += 144) {
+          bytes[b] = 0x00;
+          bytes[b + 1] = 0x14; // d ≈ 0.001
+          bytes[b + 2] = 0x00;
+          bytes[b + 3] = 0x14; // dmin ≈ 0.001
+        }
+      } else bytes = quantizeReference(i.dtype, values);
+      writeSync(fd, bytes);
+      const tail = Math.ceil(i.bytes / ALIGN) * ALIGN - i.bytes;
+      if (tail) writeSync(fd, new Uint8Array(tail));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return headerLen + offset;
+}

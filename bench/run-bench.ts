@@ -9,14 +9,16 @@
  * and reports ratios (peer time / ours) and peak RSS. Scenarios: a tampered suspect (rank-1 edit,
  * bit flips, token rows) and a full fine-tune (every matrix changed).
  *
- * Options: --scenario tampered|finetune|all (default all) · --skip-browser · --size small (≈ 130 MB, smoke run)
+ * Options: --scenario tampered,finetune,gguf-q8_0,gguf-q4_k|all (default all) · --skip-browser · --size small (≈ 110 MB, smoke run)
+ * Also: rank-estimation overhead (finetune with and without it) and the GGUF dequantize+compare
+ * throughput relative to safetensors-vs-safetensors on the same weights.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_SHAPES, FINE_TUNE, llamaShapes, TAMPER, writeCheckpoint, type BenchTensor } from './gen-checkpoint.ts';
+import { BENCH_SHAPES, FINE_TUNE, llamaShapes, TAMPER, writeCheckpoint, writeGgufCheckpoint, type BenchTensor } from './gen-checkpoint.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -141,12 +143,25 @@ const fmt = (t: Timing | undefined): string => (t ? `${t.seconds.toFixed(2)} s, 
 
 async function main(): Promise<void> {
   const kg = ensure('known-good.safetensors', 1);
-  const scenarios: [string, string][] = [];
-  if (scenarioArg === 'all' || scenarioArg === 'tampered') scenarios.push(['tampered', ensure('suspect-tampered.safetensors', 1, TAMPER)]);
-  if (scenarioArg === 'all' || scenarioArg === 'finetune') scenarios.push(['finetune', ensure('suspect-finetune.safetensors', 1, FINE_TUNE)]);
+  const want = (name: string): boolean => scenarioArg === 'all' || scenarioArg.split(',').includes(name);
   const size = statSync(kg).size;
   const results: Record<string, unknown> = { machine: `${execFileSync('nproc').toString().trim()} cores`, fileBytes: size, scenarios: {} };
-  for (const [scenario, su] of scenarios) {
+  const record = (name: string, value: unknown): void => {
+    (results['scenarios'] as Record<string, unknown>)[name] = value;
+  };
+  const cliRun = (su: string, extra: string[] = []): { t: Timing; report: { verdict: { status: string }; notes?: string[]; tool: { engine: string } } } => {
+    const reportOut = join(tmpdir(), `ms-report-${process.pid}.json`);
+    const t = timed(process.execPath, [join(repo, 'bin', 'model-sleuth.js'), 'compare', kg, su, '--json', reportOut, '-q', ...extra]);
+    const report = JSON.parse(readFileSync(reportOut, 'utf8')) as { verdict: { status: string }; notes?: string[]; tool: { engine: string } };
+    rmSync(reportOut, { force: true });
+    log(`  verdict ${report.verdict.status}; engine ${report.tool.engine}; ${report.notes?.slice(0, 2).join('; ') ?? ''}`);
+    return { t, report };
+  };
+  let spineCli: Timing | undefined;
+
+  for (const [scenario, edit] of [['tampered', TAMPER], ['finetune', FINE_TUNE]] as const) {
+    if (!want(scenario)) continue;
+    const su = ensure(`suspect-${scenario}.safetensors`, 1, edit);
     log(`\n== ${scenario}: ${(size / 2 ** 30).toFixed(2)} GiB per side ==`);
     warmCache([kg, su]);
     const sha = timed('sha256sum', [kg, su]);
@@ -154,21 +169,46 @@ async function main(): Promise<void> {
     warmCache([kg, su]);
     const peerOut = join(tmpdir(), `ms-peer-${process.pid}.json`);
     const peer = timed('/usr/bin/python3', [join(repo, 'bench', 'peer_compare.py'), kg, su, peerOut]);
+    rmSync(peerOut, { force: true });
     log(`peer (PyTorch + hashlib): ${fmt(peer)}`);
     warmCache([kg, su]);
-    const reportOut = join(tmpdir(), `ms-report-${process.pid}.json`);
-    const cli = timed(process.execPath, [join(repo, 'bin', 'model-sleuth.js'), 'compare', kg, su, '--json', reportOut, '-q']);
+    const { t: cli } = cliRun(su);
     log(`model-sleuth CLI: ${fmt(cli)}`);
-    const report = JSON.parse(readFileSync(reportOut, 'utf8')) as { verdict: { status: string }; notes?: string[]; tool: { engine: string } };
-    log(`  verdict ${report.verdict.status}; engine ${report.tool.engine}; ${report.notes?.join('; ') ?? ''}`);
+    if (scenario === 'tampered') spineCli = cli;
+    let noRank: Timing | undefined;
+    if (scenario === 'finetune') {
+      warmCache([kg, su]);
+      noRank = cliRun(su, ['--no-rank']).t;
+      log(`model-sleuth CLI without rank estimation: ${fmt(noRank)} → rank estimation adds ${(((cli.seconds - noRank.seconds) / noRank.seconds) * 100).toFixed(1)}%`);
+    }
     warmCache([kg, su]);
     const browser = skipBrowser ? undefined : await browserRun(kg, su);
     log(`model-sleuth browser: ${fmt(browser)}`);
     const ratio = (t: Timing | undefined): string => (t ? (peer.seconds / t.seconds).toFixed(2) : 'n/a');
-    log(`ratios (peer / ours): CLI ${ratio(cli)}×, browser ${ratio(browser)}× · sha256sum floor ${sha.seconds.toFixed(2)} s`);
-    (results['scenarios'] as Record<string, unknown>)[scenario] = { sha256sum: sha, peer, cli, browser: browser ?? null, ratioCli: peer.seconds / cli.seconds, ratioBrowser: browser ? peer.seconds / browser.seconds : null };
-    rmSync(peerOut, { force: true });
-    rmSync(reportOut, { force: true });
+    log(`ratios (peer / ours): CLI ${ratio(cli)}×, browser ${ratio(browser)}× · sha256sum ${sha.seconds.toFixed(2)} s`);
+    record(scenario, { sha256sum: sha, peer, cli, browser: browser ?? null, ratioCli: peer.seconds / cli.seconds, ratioBrowser: browser ? peer.seconds / browser.seconds : null, ...(noRank ? { cliNoRank: noRank, rankOverhead: (cli.seconds - noRank.seconds) / noRank.seconds } : {}) });
+  }
+
+  for (const type of ['Q8_0', 'Q4_K'] as const) {
+    const name = `gguf-${type.toLowerCase()}`;
+    if (!want(name)) continue;
+    const path = join(dir, `suspect-${type}.gguf`);
+    if (!existsSync(path)) {
+      const t0 = performance.now();
+      const bytes = await writeGgufCheckpoint(path, shapes, 1, type, small ? { nHead: 8, nHeadKv: 1 } : { nHead: 16, nHeadKv: 2 });
+      log(`generated ${path}: ${(bytes / 2 ** 30).toFixed(2)} GiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    log(`\n== ${name}: BF16 safetensors vs ${type} GGUF of the same weights${type === 'Q4_K' ? ' (random valid blocks: throughput only)' : ''} ==`);
+    warmCache([kg, path]);
+    const { t: cli } = cliRun(path);
+    const params = shapes.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+    const spine = spineCli ?? (results['scenarios'] as Record<string, { cli?: Timing }>)['tampered']?.cli;
+    const relative = spine ? spine.seconds / cli.seconds : undefined;
+    log(`model-sleuth CLI: ${fmt(cli)} · ${(params / cli.seconds / 1e6).toFixed(0)} M parameters/s${relative === undefined ? '' : ` · ${relative.toFixed(2)}× the safetensors-vs-safetensors throughput`}`);
+    warmCache([kg, path]);
+    const browser = skipBrowser ? undefined : await browserRun(kg, path);
+    log(`model-sleuth browser: ${fmt(browser)}`);
+    record(name, { cli, browser: browser ?? null, parametersPerSecond: params / cli.seconds, relativeToSafetensors: relative ?? null });
   }
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   log(`\nresults written to ${join(dir, 'results.json')}`);

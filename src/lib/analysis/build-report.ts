@@ -327,7 +327,10 @@ function tensorFindings(t: ReportTensor, pair: PairTask, res: TensorResult | und
   }
   const details = { edit: d.edit.kind, changedCount: d.changedCount, changedFraction: d.changedFraction, relL2: d.relL2, maxAbs: d.maxAbs };
   if (t.status === 'dtype-changed') {
-    if (d.edit.kind === 'precision') {
+    if (d.edit.kind === 'identical') {
+      // A widening cast (BF16 → F32, F16 → F32, …): every value is exactly the same.
+      out.push({ ...base, severity: 'info', kind: 'dtype-changed', message: `Tensor ${t.name} was stored as ${t.dtype.suspect} instead of ${t.dtype.knownGood}; every value is exactly equal (a lossless cast)`, details, effect: 'precision' });
+    } else if (d.edit.kind === 'precision') {
       out.push({ ...base, severity: 'info', kind: 'dtype-changed', message: `Tensor ${t.name} was cast ${t.dtype.knownGood} → ${t.dtype.suspect}; ${d.edit.explanation ?? 'within rounding'}`, details, effect: 'precision' });
     } else {
       out.push({

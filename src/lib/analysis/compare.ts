@@ -30,6 +30,8 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** Clock injection for tests. */
   now?: () => number;
+  /** False to skip rank estimation of changed matrices (benchmarks). */
+  rankSketch?: boolean;
 }
 
 export async function compareModels(runner: AnalysisRunner, options: CompareOptions): Promise<ReportV1> {
@@ -52,6 +54,7 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
 
     const pairs = pairTensors(knownGood, suspect);
     const plan = planJobs(knownGood, suspect, pairs, runner.concurrency);
+    if (options.rankSketch === false) for (const job of plan.jobs) job.rankSketch = false;
     let bytesDone = 0;
     let jobsDone = 0;
     let lastEmit = 0;

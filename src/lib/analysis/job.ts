@@ -30,6 +30,8 @@ export interface JobSpec {
   pairs: PairTask[];
   /** Bytes this job will read (for progress). */
   plannedBytes: number;
+  /** False to skip the rank sketch (default on). */
+  rankSketch?: boolean;
 }
 
 export interface TensorSideResult {

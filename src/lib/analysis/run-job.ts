@@ -33,6 +33,8 @@ export interface JobContext {
   onBytes?(bytes: number): void;
   isCancelled?(): boolean;
   chunkBytes?: number;
+  /** False to skip the rank sketch of changed matrices (benchmarks measure its cost). */
+  rankSketch?: boolean;
 }
 
 /** Sequential reader of one file; hashes the whole file when asked to. */
@@ -97,6 +99,7 @@ export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResul
   let bytesRead = 0;
   const ctx: JobContext = {
     ...outer,
+    ...(spec.rankSketch === false ? { rankSketch: false } : {}),
     onBytes: (n) => {
       bytesRead += n;
       outer.onBytes?.(n);
@@ -358,7 +361,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   };
   if (!result.identical) {
     result.diff = finishDiff(diff);
-    if (wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff);
+    if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff);
   }
   return result;
 }

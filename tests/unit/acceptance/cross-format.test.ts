@@ -24,6 +24,14 @@ describe('HF safetensors vs GGUF conversions', () => {
     expect(r.findings.map((f) => f.kind)).toContain('reserialized');
   });
 
+  it('a lossless widening (BF16 weights stored as F32) is benign-precision, every value equal', async () => {
+    const { singleFile: file } = await import('../../fixtures/model-files.ts');
+    const bf = m.map((t) => ({ ...t, values: Float32Array.from(t.values, (x) => new Float32Array(new Uint32Array([(new Uint32Array(Float32Array.of(x).buffer)[0] as number) & 0xffff0000]).buffer)[0] as number) }));
+    const r = await compareInProcess({ 'model.safetensors': file(bf, 'BF16') }, { 'model.safetensors': file(bf, 'F32') });
+    expect(r.verdict.status, r.verdict.summary).toBe('benign-precision');
+    expect(r.tensors.every((t) => t.status === 'dtype-changed' && t.delta?.changedCount === 0)).toBe(true);
+  });
+
   it('a GGUF F16 conversion is benign-precision', async () => {
     const r = await compareInProcess(hf(m), { 'model.gguf': llamaToGguf(m, TINY, 'F16') });
     expect(r.verdict.status, r.verdict.summary).toBe('benign-precision');
