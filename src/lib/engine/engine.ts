@@ -37,6 +37,12 @@ export interface ComputeEngine {
 
 export class CpuEngine implements ComputeEngine {
   readonly kind = 'cpu' as const;
+  /** Decoded-value buffers for the two sides, reused chunk after chunk (decoded chunks never outlive a call). */
+  private readonly buffers: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+  private scratch(side: 0 | 1, count: number): Float32Array {
+    if (this.buffers[side].length < count) this.buffers[side] = new Float32Array(count);
+    return this.buffers[side];
+  }
   decodes(dtype: DType): boolean {
     return canDecode(dtype);
   }
@@ -47,7 +53,7 @@ export class CpuEngine implements ComputeEngine {
   diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void> {
     accumulateStatsRawCpu(a.bytes, a.dtype, a.count, statsA);
     accumulateStatsRawCpu(b.bytes, b.dtype, b.count, statsB);
-    accumulateDiffCpu(acc, decodeChunk(a.bytes, a.dtype, a.count), decodeChunk(b.bytes, b.dtype, b.count), firstElement);
+    accumulateDiffCpu(acc, decodeChunk(a.bytes, a.dtype, a.count, this.scratch(0, a.count)), decodeChunk(b.bytes, b.dtype, b.count, this.scratch(1, b.count)), firstElement);
     return Promise.resolve();
   }
   dispose(): void {}

@@ -65,6 +65,13 @@ export function histBinOfF32Bits(u: number): number {
   return neg + exp - HIST_MIN_EXP + 2;
 }
 
+/** Bin for every (sign, exponent) pair of a non-zero binary32 pattern, indexed by u >>> 23. */
+export const EXP_BIN_TABLE: Uint8Array = (() => {
+  const t = new Uint8Array(512);
+  for (let se = 0; se < 512; se++) t[se] = histBinOfF32Bits(((se << 23) | 1) >>> 0); // mantissa ≠ 0: subnormal for exp 0
+  return t;
+})();
+
 const scratchF = new Float32Array(1);
 const scratchU = new Uint32Array(scratchF.buffer);
 /** Bin of any number, via its binary32 rounding (what the GPU sees after decode). */

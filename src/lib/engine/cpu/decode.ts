@@ -118,14 +118,16 @@ function byteTable(dtype: 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0'): Float32Array {
  * Decodes `count` elements of `dtype` from `bytes` (exactly count × element size bytes).
  * `scratch` buffers are reused across chunks to keep allocation flat.
  */
-export function decodeChunk(bytes: Uint8Array, dtype: DType, count: number): DecodedChunk {
+export function decodeChunk(bytes: Uint8Array, dtype: DType, count: number, scratch?: Float32Array): DecodedChunk {
   const info = DTYPES[dtype];
+  // Reuse the caller's scratch for decoded values when it is large enough (no allocation per chunk).
+  const f32 = (): Float32Array => (scratch && scratch.length >= count ? scratch.subarray(0, count) : new Float32Array(count));
   if (info.family === 'quant' && canDequantize(dtype)) {
     const blocks = count / info.blockElements;
     if (!Number.isInteger(blocks) || bytes.byteLength !== blocks * info.blockBytes) {
       throw new SleuthError('internal_error', `decodeChunk: ${bytes.byteLength} bytes for ${count} × ${dtype}`);
     }
-    const values = new Float32Array(count);
+    const values = f32();
     const steps = new Float32Array(count);
     dequantizeBlocks(bytes, dtype, blocks, values);
     quantizationSteps(bytes, dtype, blocks, steps);
@@ -146,15 +148,15 @@ export function decodeChunk(bytes: Uint8Array, dtype: DType, count: number): Dec
     }
     case 'BF16': {
       const bits = new Uint16Array(src.buffer, src.byteOffset, count);
-      const values = new Float32Array(count);
-      const u = new Uint32Array(values.buffer);
+      const values = f32();
+      const u = new Uint32Array(values.buffer, values.byteOffset, count);
       for (let i = 0; i < count; i++) u[i] = (bits[i] as number) << 16;
       return { dtype, count, bits, values };
     }
     case 'F16': {
       const bits = new Uint16Array(src.buffer, src.byteOffset, count);
       const table = halfTable();
-      const values = new Float32Array(count);
+      const values = f32();
       for (let i = 0; i < count; i++) values[i] = table[bits[i] as number] as number;
       return { dtype, count, bits, values };
     }
@@ -162,7 +164,7 @@ export function decodeChunk(bytes: Uint8Array, dtype: DType, count: number): Dec
     case 'F8_E5M2':
     case 'F8_E8M0': {
       const table = byteTable(dtype);
-      const values = new Float32Array(count);
+      const values = f32();
       for (let i = 0; i < count; i++) values[i] = table[src[i] as number] as number;
       return { dtype, count, bits: src, values };
     }

@@ -4,7 +4,11 @@
  */
 import { DTYPES } from '../../formats/dtype.ts';
 import { elementBits, type DecodedChunk } from './decode.ts';
-import { histBin } from '../stats.ts';
+import { EXP_BIN_TABLE, HIST_BINS } from '../stats.ts';
+
+// Δ is binned through its binary32 rounding (what the GPU computes), read from these scratch views.
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
 import { offerTop, topThreshold, ulpAt, type DiffAccumulator } from '../diff.ts';
 
 /**
@@ -42,8 +46,14 @@ export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: Deco
   let nonFinite = 0;
   let violations = 0;
   const rowLength = acc.rowLength;
-  const bucket = acc.rowBucket;
+  // Rows are tracked incrementally (flat indices only grow): no division per element.
+  const span = Math.max(1, rowLength * acc.rowBucket);
+  let row = rowLength > 0 ? Math.floor(firstElement / span) : 0;
+  let nextRow = rowLength > 0 ? (row + 1) * span : Infinity;
   let threshold = topThreshold(acc);
+  const rowChanged = acc.rowChanged;
+  const rowSumSq = acc.rowSumSq;
+  const deltaHist = acc.deltaHist;
 
   for (let i = 0; i < n; i++) {
     const x = va[i] as number;
@@ -65,19 +75,24 @@ export function accumulateDiffCpu(acc: DiffAccumulator, a: DecodedChunk, b: Deco
     if (!isChanged) continue;
     changed++;
     const flat = firstElement + i;
-    const row = rowLength > 0 ? Math.floor(flat / rowLength / bucket) : 0;
-    acc.rowChanged[row] = (acc.rowChanged[row] as number) + 1;
+    while (flat >= nextRow) {
+      row++;
+      nextRow += span;
+    }
+    rowChanged[row] = (rowChanged[row] as number) + 1;
     let magnitude: number;
     if (xf && yf) {
       // Δ = suspect − known-good: the change that was applied (positive: the value went up).
       const d = y - x;
       const d2 = d * d;
       sumSqDelta += d2;
-      acc.rowSumSq[row] = (acc.rowSumSq[row] as number) + d2;
+      rowSumSq[row] = (rowSumSq[row] as number) + d2;
       magnitude = Math.abs(d);
       if (magnitude > maxAbs) maxAbs = magnitude;
-      const bin = histBin(d);
-      acc.deltaHist[bin] = (acc.deltaHist[bin] as number) + 1;
+      scratchF32[0] = d;
+      const u = scratchU32[0] as number;
+      const bin = (u & 0x7fffffff) === 0 ? (u >>> 31) * HIST_BINS : (EXP_BIN_TABLE[u >>> 23] as number);
+      deltaHist[bin] = (deltaHist[bin] as number) + 1;
       if (quantized) {
         const tol = Math.max(stepsA ? (stepsA[i] as number) : 0, stepsB ? (stepsB[i] as number) : 0);
         if (magnitude > tol) violations++;

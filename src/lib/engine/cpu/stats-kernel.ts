@@ -13,14 +13,9 @@
  */
 import { DTYPES, type DType } from '../../formats/dtype.ts';
 import { aligned, decodeChunk, e4m3ToNumber, e5m2ToNumber, e8m0ToNumber, f16BitsToF32Bits, type DecodedChunk } from './decode.ts';
-import { HIST_BINS, histBin, histBinOfF32Bits, type StatsAccumulator } from '../stats.ts';
+import { EXP_BIN_TABLE, HIST_BINS, histBin, histBinOfF32Bits, type StatsAccumulator } from '../stats.ts';
 
-/** bin for every (sign, exponent) pair of a binary32 pattern: index u >>> 23. */
-const EXP_BIN = (() => {
-  const t = new Uint8Array(512);
-  for (let se = 0; se < 512; se++) t[se] = histBinOfF32Bits(((se << 23) | 1) >>> 0); // mantissa ≠ 0: subnormal for exp 0
-  return t;
-})();
+const EXP_BIN = EXP_BIN_TABLE;
 
 /** Pattern → decoded value, for every 8/16-bit dtype the engine decodes. */
 const patternTables = new Map<DType, Float32Array>();
