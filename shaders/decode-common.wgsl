@@ -37,10 +37,11 @@ const DT_U64: u32 = 15u;
 const F32_NAN: u32 = 0x7fc00000u;
 const F32_INF: u32 = 0x7f800000u;
 
-/// Codes ≥ DT_I32 decode to values that binary32 cannot hold exactly (their CPU twin decodes into
-/// a Float64Array): kernels take the "wide" path for them (exact f64 bit patterns, see f64Sub).
+/// Codes DT_I32…DT_U64 decode to values that binary32 cannot hold exactly (their CPU twin decodes
+/// into a Float64Array): kernels take the "wide" path for them (exact f64 bit patterns, see f64Sub).
+/// Codes from 16 up are ggml's block-quantized types (quant-common.wgsl): narrow.
 fn isWide(code: u32) -> bool {
-  return code >= DT_I32;
+  return code >= DT_I32 && code <= DT_U64;
 }
 
 fn elemSize(code: u32) -> u32 {
@@ -258,7 +259,7 @@ fn f32ToF64(b: u32) -> vec2<u32> {
 // ── the decoders (twin: decodeChunk) ─────────────────────────────────────────────────────────
 
 /// Element value as binary32 bits for the dtypes up to 32 bits whose values binary32 holds
-/// exactly (codes below DT_I32). Kernels pass pipeline-overridable dtype codes, so after
+/// exactly (codes below DT_I32), and for the quantized codes (raw.x is their decoded value). Kernels pass pipeline-overridable dtype codes, so after
 /// specialisation only one case survives.
 fn decodeNarrowF32(code: u32, raw: vec2<u32>) -> u32 {
   let r = raw.x;
@@ -288,6 +289,8 @@ fn decodeNarrowF32(code: u32, raw: vec2<u32>) -> u32 {
       let neg = r >> 15u;
       return smallIntToF32(neg, select(r, 65536u - r, neg == 1u));
     }
+    // Block-quantized types: the kernel's load already decoded (value, step) (quant-common.wgsl).
+    case 16u, 17u, 18u, 19u, 20u, 21u, 22u, 23u, 24u, 25u, 26u, 27u, 28u, 29u, 30u: { return r; }
     default: { return smallIntToF32(0u, r); } // U8, BOOL, U16
   }
 }

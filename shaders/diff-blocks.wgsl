@@ -13,7 +13,8 @@
 // Pipeline constants: CODE_A, CODE_B, FLAGS (see diff-common.wgsl).
 // Workgroup size 64; each invocation owns one block of BLOCK (256) consecutive elements and writes
 // its own record — no workgroup memory, no barriers (a barrier costs ~1 µs per invocation on
-// SwiftShader). 2-D dispatch: block = (wid.x + wid.y·groupsX)·64 + local index.
+// SwiftShader). 2-D dispatch: block = (wid.x + wid.y·groupsX)·64 + local index. Elements go in
+// runs of RUN (16): a block-quantized side (quant-common.wgsl) decodes its scales once per run.
 //
 // Per-block partials (u32 words; f32 values stored as their bits):
 //   0 Σ(a−b)² over changed finite pairs  1 Σab  2 Σa²  3 Σb² (over pairs where both are finite)
@@ -64,14 +65,34 @@ const BLOCK: u32 = 256u;
 const RUN: u32 = 16u;
 const BLOCK_WORDS: u32 = 16u;
 
-fn loadA(i: u32) -> vec2<u32> {
+/// The raw words quant-common.wgsl reads: side 0 is A, side 1 is B (a literal at every call).
+fn qword(side: u32, w: u32) -> u32 {
+  if (side == 0u) { return srcA[w]; }
+  return srcB[w];
+}
+
+/// The scales shared by the run of RUN elements from i, per side (quantized types; unused otherwise).
+fn groupA(i: u32) -> QuantGroup {
+  if (isQuant(CODE_A)) { return quantGroup(0u, CODE_A, i); }
+  return QuantGroup();
+}
+
+fn groupB(i: u32) -> QuantGroup {
+  if (isQuant(CODE_B)) { return quantGroup(1u, CODE_B, i); }
+  return QuantGroup();
+}
+
+/// Element i's raw pattern; for a quantized type its decoded (value, step) given its run's group.
+fn loadA(g: QuantGroup, i: u32) -> vec2<u32> {
+  if (isQuant(CODE_A)) { return quantValue(0u, CODE_A, g, i); }
   let s = elemSize(CODE_A);
   let w = wordIndex(i, s);
   if (s == 8u) { return vec2<u32>(srcA[w], srcA[w + 1u]); }
   return vec2<u32>(extractRaw(srcA[w], i, s), 0u);
 }
 
-fn loadB(i: u32) -> vec2<u32> {
+fn loadB(g: QuantGroup, i: u32) -> vec2<u32> {
+  if (isQuant(CODE_B)) { return quantValue(1u, CODE_B, g, i); }
   let s = elemSize(CODE_B);
   let w = wordIndex(i, s);
   if (s == 8u) { return vec2<u32>(srcB[w], srcB[w + 1u]); }
@@ -108,37 +129,40 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var key = vec2<u32>(0u, 0u);
   var fix = false;
 
-  for (var i = base; i < end; i++) {
-    if (((i - base) % RUN) == 0u) {
-      total += run;
-      rowTotal += rowRun;
-      run = vec4<f32>(0.0);
-      rowRun = vec2<f32>(0.0);
-    }
-    let p = analysePair(loadA(i), loadB(i), c);
-    if (p.finite) {
-      run += vec4<f32>(0.0, p.x * p.y, p.x * p.x, p.y * p.y);
-      fix = fix || p.hostFix;
-    }
-    if (!p.changed) { continue; }
-    changed++;
-    if (p.nonFinite) { nonFinite++; }
-    if (p.infMag) { infMag++; }
-    if (p.violation) { violations++; }
-    var d2 = 0.0;
-    if (p.finite) {
-      d2 = p.d * p.d;
-      run.x += d2;
-      atomicAdd(&hist[p.bin], 1u);
-      if (keyLt(key, p.key)) { key = p.key; }
-    }
-    if (rowsHere) {
-      if (segOf(i) == seg0) {
-        rowRun.x += d2;
-        rowChanged0++;
-      } else {
-        rowRun.y += d2;
-        rowChanged1++;
+  // Runs of RUN elements: one f32 partial each, and one decode of quantized sides' scales.
+  for (var r0 = base; r0 < end; r0 += RUN) {
+    total += run;
+    rowTotal += rowRun;
+    run = vec4<f32>(0.0);
+    rowRun = vec2<f32>(0.0);
+    let ga = groupA(r0);
+    let gb = groupB(r0);
+    for (var i = r0; i < min(r0 + RUN, end); i++) {
+      let p = analysePair(loadA(ga, i), loadB(gb, i), c);
+      if (p.finite) {
+        run += vec4<f32>(0.0, p.x * p.y, p.x * p.x, p.y * p.y);
+        fix = fix || p.hostFix;
+      }
+      if (!p.changed) { continue; }
+      changed++;
+      if (p.nonFinite) { nonFinite++; }
+      if (p.infMag) { infMag++; }
+      if (p.violation) { violations++; }
+      var d2 = 0.0;
+      if (p.finite) {
+        d2 = p.d * p.d;
+        run.x += d2;
+        atomicAdd(&hist[p.bin], 1u);
+        if (keyLt(key, p.key)) { key = p.key; }
+      }
+      if (rowsHere) {
+        if (segOf(i) == seg0) {
+          rowRun.x += d2;
+          rowChanged0++;
+        } else {
+          rowRun.y += d2;
+          rowChanged1++;
+        }
       }
     }
   }
@@ -153,7 +177,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Take this block's bins back: the host adds the twin's instead. Rare (tiny or huge values),
     // so recomputing the pairs beats holding 256 bins per invocation.
     for (var i = base; i < end; i++) {
-      let p = analysePair(loadA(i), loadB(i), c);
+      let p = analysePair(loadA(groupA(i), i), loadB(groupB(i), i), c);
       if (p.changed && p.finite) { atomicSub(&hist[p.bin], 1u); }
     }
   }

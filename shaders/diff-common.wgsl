@@ -14,6 +14,11 @@
 //    where the twin's binary64 Δ is recomputed exactly with f64Sub.
 //  - wide (either side I32/U32/F64/I64/U64): both values are widened to binary64 bit patterns and
 //    Δ = f64Sub(x, y) is the twin's double, bit for bit (integer emulation, round to nearest even).
+// Quantized sides (DF_QUANT; raw = (value, step) from quant-common.wgsl): "same" is never bitwise,
+// values compare, and a finite change violates when the twin's binary64 |Δ| exceeds
+// max(stepA, stepB) (a non-quantized side's step is 0; a NaN step never violates, like the twin's
+// `magnitude > NaN`); a non-finite change always violates. The f32 |Δ| decides away from the step,
+// f64Sub within a few f32 steps of it, as for the power-of-two grain below.
 // Float arithmetic is used only for the sums (dot, norms, Σ(a−b)²), which the host merges in f64.
 // Inputs that would make those f32 sums meaningless — a nonzero finite value below 2^-100 (flush to
 // zero of subnormal products is allowed by WGSL) or a wide value outside the binary32 range — set
@@ -24,6 +29,8 @@ const DF_SAME: u32 = 1u;
 const DF_WIDE: u32 = 2u;
 const DF_BOTH_FLOAT: u32 = 4u;
 const DF_LOWER_IS_A: u32 = 8u;
+/// Either side is block-quantized: the precision test uses the quantization steps.
+const DF_QUANT: u32 = 16u;
 
 /// Rank key of a magnitude that is +Infinity for the twin (non-finite pair, or a wide Δ that
 /// overflows binary64). Larger than every finite key on both paths.
@@ -162,18 +169,29 @@ fn ulpExpF64(h: vec2<u32>, c: DiffConfig) -> i32 {
   return max(e, c.minExp) - i32(c.mBits);
 }
 
-/// Narrow path: is the twin's |h − l| (rounded to binary64) greater than 2^k? `db` is the f32
-/// |Δ| = RN24(|h − l|), within 2^-24 of the exact value: far from 2^k it decides; within ±4 f32
-/// steps of 2^k the exact binary64 difference decides (f64Sub; rare).
-fn narrowViolation(lb: u32, hb: u32, db: u32, c: DiffConfig) -> bool {
-  if ((c.flags & DF_BOTH_FLOAT) == 0u) { return true; }
-  let k = ulpExpF32(hb, c);
-  let ub = pow2F32(k);
-  if (db > ub + 2u) { return true; }
-  if (db + 4u < ub) { return false; }
-  let dd = f64Sub(f32ToF64(hb), f32ToF64(lb));
-  return u64Lt(pow2F64(k), vec2<u32>(dd.x, dd.y & 0x7fffffffu));
+/// Narrow path: is the twin's |y − x| (rounded to binary64) greater than the tolerance `tol`
+/// (binary32 bits ≥ 0: the grain 2^k of two floats, or a quantization step; NaN never violates,
+/// like the twin's `magnitude > NaN`)? `db` is the f32 |Δ| = RN24(|y − x|), within 2^-24 of the
+/// exact value: far from `tol` it decides; within ±4 f32 steps of it the exact binary64
+/// difference decides (f64Sub; rare). One rule for both kinds of tolerance, so the large f64Sub
+/// is inlined once per kernel.
+fn toleranceViolation(xb: u32, yb: u32, db: u32, tol: u32) -> bool {
+  if (f32IsNaN(tol)) { return false; }
+  if (db > tol + 2u) { return true; }
+  if (db + 4u < tol) { return false; }
+  let dd = f64Sub(f32ToF64(yb), f32ToF64(xb));
+  return u64Lt(f32ToF64(tol), vec2<u32>(dd.x, dd.y & 0x7fffffffu));
 }
+
+/// The precision tolerance of a quantized pair: max(stepA, stepB), a non-quantized side counting
+/// 0 (steps are |·|, so their bit patterns order like their values); NaN when either step is NaN
+/// (JS Math.max).
+fn quantTolerance(ra: vec2<u32>, rb: vec2<u32>, c: DiffConfig) -> u32 {
+  let sa = select(0u, ra.y, isQuant(c.codeA));
+  let sb = select(0u, rb.y, isQuant(c.codeB));
+  return select(max(sa, sb), F32_NAN, f32IsNaN(sa) || f32IsNaN(sb));
+}
+
 
 /// The twin's saturation rule: the lower side is ±Inf where the higher one is a finite, nonzero
 /// value of the same sign (a cast overflowed the narrow type's range).
@@ -220,12 +238,18 @@ fn analyseNarrow(ra: vec2<u32>, rb: vec2<u32>, c: DiffConfig) -> Pair {
       p.bin = histBinOfF32Bits(db);
       p.key = vec2<u32>(0u, min(db & 0x7fffffffu, KEY_F32_MAX));
     }
-    if (!same) { p.violation = narrowViolation(lb, hb, bitcast<u32>(p.d) & 0x7fffffffu, c); }
+    if (!same) {
+      // Quantized: the steps; two floats: one ulp of the less precise dtype at the more precise
+      // value (k ≥ −149 here, so 2^k is a binary32); anything else: every change violates.
+      let quant = (c.flags & DF_QUANT) != 0u;
+      let tol = select(pow2F32(ulpExpF32(hb, c)), quantTolerance(ra, rb, c), quant);
+      p.violation = ((c.flags & DF_BOTH_FLOAT) == 0u && !quant) || toleranceViolation(xb, yb, bitcast<u32>(p.d) & 0x7fffffffu, tol);
+    }
   } else {
     p.nonFinite = true;
     p.infMag = true;
     p.key = KEY_INF;
-    if (!same) { p.violation = !((c.flags & DF_BOTH_FLOAT) != 0u && narrowSaturation(lb, hb)); }
+    if (!same) { p.violation = (c.flags & DF_QUANT) != 0u || !((c.flags & DF_BOTH_FLOAT) != 0u && narrowSaturation(lb, hb)); }
   }
   return p;
 }
@@ -266,13 +290,16 @@ fn analyseWide(ra: vec2<u32>, rb: vec2<u32>, c: DiffConfig) -> Pair {
       p.key = dAbs;
     }
     if (!same) {
-      p.violation = (c.flags & DF_BOTH_FLOAT) == 0u || u64Lt(pow2F64(ulpExpF64(hw, c)), dAbs);
+      let quant = (c.flags & DF_QUANT) != 0u;
+      let qtol = quantTolerance(ra, rb, c);
+      let tol = select(pow2F64(ulpExpF64(hw, c)), f32ToF64(qtol), quant);
+      p.violation = ((c.flags & DF_BOTH_FLOAT) == 0u && !quant) || (!f32IsNaN(qtol) && u64Lt(tol, dAbs));
     }
   } else {
     p.nonFinite = true;
     p.infMag = true;
     p.key = KEY_INF;
-    if (!same) { p.violation = !((c.flags & DF_BOTH_FLOAT) != 0u && wideSaturation(lw, hw)); }
+    if (!same) { p.violation = (c.flags & DF_QUANT) != 0u || !((c.flags & DF_BOTH_FLOAT) != 0u && wideSaturation(lw, hw)); }
   }
   return p;
 }

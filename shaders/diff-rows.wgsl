@@ -49,7 +49,16 @@ override FLAGS: u32;
 @group(0) @binding(2) var<storage, read> srcB: array<u32>;
 @group(0) @binding(3) var<storage, read_write> rowsOut: array<u32>;
 
+/// The raw words quant-common.wgsl reads: side 0 is A, side 1 is B (a literal at every call).
+fn qword(side: u32, w: u32) -> u32 {
+  if (side == 0u) { return srcA[w]; }
+  return srcB[w];
+}
+
+/// Element i's raw pattern; for a quantized type its decoded (value, step) (quant-common.wgsl;
+/// segments start anywhere, so each element decodes its own scales).
 fn loadA(i: u32) -> vec2<u32> {
+  if (isQuant(CODE_A)) { return quantElement(0u, CODE_A, i); }
   let s = elemSize(CODE_A);
   let w = wordIndex(i, s);
   if (s == 8u) { return vec2<u32>(srcA[w], srcA[w + 1u]); }
@@ -57,6 +66,7 @@ fn loadA(i: u32) -> vec2<u32> {
 }
 
 fn loadB(i: u32) -> vec2<u32> {
+  if (isQuant(CODE_B)) { return quantElement(1u, CODE_B, i); }
   let s = elemSize(CODE_B);
   let w = wordIndex(i, s);
   if (s == 8u) { return vec2<u32>(srcB[w], srcB[w + 1u]); }

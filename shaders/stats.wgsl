@@ -1,7 +1,8 @@
 // stats.wgsl — value statistics of one tile of raw tensor bytes, as per-block partials.
 //
 // CPU twin: accumulateStatsCpu (src/lib/engine/cpu/stats-kernel.ts) over decodeChunk
-// (src/lib/engine/cpu/decode.ts); histogram rule histBinOfF32Bits (src/lib/engine/stats.ts).
+// (src/lib/engine/cpu/decode.ts); histogram rule histBinOfF32Bits (src/lib/engine/stats.ts);
+// block-quantized types decoded by quant-common.wgsl (twin: dequantizeBlocks).
 //
 // Bindings (group 0):
 //   0  uniform             P: StatsParams
@@ -12,7 +13,8 @@
 // Workgroup size 64; each invocation owns one block of BLOCK (256) consecutive elements and writes
 // its own partial record. No workgroup memory and no barriers: on SwiftShader (WebGPU on the CPU)
 // a workgroupBarrier costs about a microsecond per invocation, 50× the whole per-element work.
-// 2-D dispatch: block = (wid.x + wid.y·groupsX)·64 + local index.
+// 2-D dispatch: block = (wid.x + wid.y·groupsX)·64 + local index. Elements go in runs of RUN (16):
+// a block-quantized dtype (quant-common.wgsl) decodes its scales once per run (`groupAt`).
 //
 // Per-block partials (u32 words; f32 values stored as their bits):
 //   0 finite  1 nan  2 posInf  3 negInf  4 zeros  5 Σx  6 Σx²  7 Σx³  8 Σx⁴ (f32)
@@ -48,7 +50,20 @@ const BLOCK: u32 = 256u;
 const RUN: u32 = 16u;
 const STATS_WORDS: u32 = 16u;
 
-fn load(i: u32) -> vec2<u32> {
+/// The raw words quant-common.wgsl reads (one input here).
+fn qword(side: u32, w: u32) -> u32 {
+  return src[w];
+}
+
+/// The scales shared by the run of RUN elements from i (quantized types; unused otherwise).
+fn groupAt(i: u32) -> QuantGroup {
+  if (isQuant(CODE)) { return quantGroup(0u, CODE, i); }
+  return QuantGroup();
+}
+
+/// Element i's raw pattern; for a quantized type its decoded (value, step) (quant-common.wgsl).
+fn load(g: QuantGroup, i: u32) -> vec2<u32> {
+  if (isQuant(CODE)) { return quantValue(0u, CODE, g, i); }
   let s = elemSize(CODE);
   let w = wordIndex(i, s);
   if (s == 8u) { return vec2<u32>(src[w], src[w + 1u]); }
@@ -78,60 +93,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var firstZero = 0xffffffffu;
   var fix = false;
 
-  for (var i = base; i < end; i++) {
-    if (((i - base) % RUN) == 0u) {
-      total += run;
-      run = vec4<f32>(0.0);
-    }
-    let raw = load(i);
-    var b: u32;
-    var isNan: bool;
-    var isFinite: bool;
-    var isZero: bool;
-    var key = vec2<u32>(0u, 0u);
-    var key32 = 0u;
-    var unsafeSum: bool;
-    if (wide) {
-      let w = decodeWideF64(CODE, raw);
-      b = f64ToF32(w);
-      isNan = f64IsNaN(w);
-      isFinite = f64IsFinite(w);
-      isZero = f64IsZero(w);
-      key = keyF64(w);
-      unsafeSum = wideUnsafe(w, b);
-    } else {
-      b = decodeNarrowF32(CODE, raw);
-      isNan = f32IsNaN(b);
-      isFinite = f32IsFinite(b);
-      isZero = f32IsZero(b);
-      key32 = keyF32(b);
-      unsafeSum = f32Unsafe(b);
-    }
-    if (isNan) {
-      nan++;
-      continue;
-    }
-    // The twin bins Math.fround(x): b is exactly that.
-    atomicAdd(&hist[histBinOfF32Bits(b)], 1u);
-    if (!isFinite) {
-      if ((b >> 31u) == 1u) { negInf++; } else { posInf++; }
-      continue;
-    }
-    finite++;
-    if (isZero) {
-      zeros++;
-      firstZero = min(firstZero, (i - base) * 2u + (b >> 31u));
-    }
-    fix = fix || unsafeSum;
-    let x = bitcast<f32>(b);
-    let x2 = x * x;
-    run += vec4<f32>(x, x2, x2 * x, x2 * x2);
-    if (wide) {
-      if (keyLt(key, minKey)) { minKey = key; }
-      if (keyLt(maxKey, key)) { maxKey = key; }
-    } else {
-      minKey32 = min(minKey32, key32);
-      maxKey32 = max(maxKey32, key32);
+  // Runs of RUN elements: one f32 partial each, and one decode of a quantized type's scales.
+  for (var r0 = base; r0 < end; r0 += RUN) {
+    total += run;
+    run = vec4<f32>(0.0);
+    let g = groupAt(r0);
+    for (var i = r0; i < min(r0 + RUN, end); i++) {
+      let raw = load(g, i);
+      var b: u32;
+      var isNan: bool;
+      var isFinite: bool;
+      var isZero: bool;
+      var key = vec2<u32>(0u, 0u);
+      var key32 = 0u;
+      var unsafeSum: bool;
+      if (wide) {
+        let w = decodeWideF64(CODE, raw);
+        b = f64ToF32(w);
+        isNan = f64IsNaN(w);
+        isFinite = f64IsFinite(w);
+        isZero = f64IsZero(w);
+        key = keyF64(w);
+        unsafeSum = wideUnsafe(w, b);
+      } else {
+        b = decodeNarrowF32(CODE, raw);
+        isNan = f32IsNaN(b);
+        isFinite = f32IsFinite(b);
+        isZero = f32IsZero(b);
+        key32 = keyF32(b);
+        unsafeSum = f32Unsafe(b);
+      }
+      if (isNan) {
+        nan++;
+        continue;
+      }
+      // The twin bins Math.fround(x): b is exactly that.
+      atomicAdd(&hist[histBinOfF32Bits(b)], 1u);
+      if (!isFinite) {
+        if ((b >> 31u) == 1u) { negInf++; } else { posInf++; }
+        continue;
+      }
+      finite++;
+      if (isZero) {
+        zeros++;
+        firstZero = min(firstZero, (i - base) * 2u + (b >> 31u));
+      }
+      fix = fix || unsafeSum;
+      let x = bitcast<f32>(b);
+      let x2 = x * x;
+      run += vec4<f32>(x, x2, x2 * x, x2 * x2);
+      if (wide) {
+        if (keyLt(key, minKey)) { minKey = key; }
+        if (keyLt(maxKey, key)) { maxKey = key; }
+      } else {
+        minKey32 = min(minKey32, key32);
+        maxKey32 = max(maxKey32, key32);
+      }
     }
   }
   total += run;

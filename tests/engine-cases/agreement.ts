@@ -5,27 +5,36 @@
  * the accumulators:
  *  - bit-exact: decode, counts (finite/NaN/±Inf/zeros, changed, non-finite, precision violations),
  *    min/max and max|Δ| (Object.is, so −0 ≠ +0), histograms, per-row changed counts, the top-k list
- *    (index, magnitude, values, raw bits);
+ *    (index, magnitude, values, raw bits); for GGUF block-quantized types also the dequantized
+ *    values and per-element quantization steps, on weight-like, random and adversarial blocks
+ *    (NaN/Inf/subnormal/−0 f16 scales, extreme sub-scales, all-zero blocks);
  *  - float sums within TOLERANCE: |gpu − cpu| ≤ 2^-16 · Σ|termᵢ| + n · 2^-120, the bound stated in
  *    the kernel headers. The kernels sum f32 terms (each within ~3·2^-24 of the twin's) in runs of
  *    16 inside 256-element blocks, so their error stays below ~34·2^-24 · Σ|termᵢ|; 2^-16 leaves a
  *    wide margin while still catching a wrong term or a lost block. The absolute part covers terms
  *    below 2^-126 that WGSL may flush to zero. A CPU sum that overflows binary64 must be
  *    non-finite on the GPU too (the value then depends on the order of additions in both engines).
+ *  - the rank sketch's product Y = Δ_S·Ω (sketch.wgsl vs sketchProduct) within SKETCH_TOLERANCE:
+ *    |gpu − cpu| ≤ 2^-16 · Σⱼ|dⱼ·ωⱼ| + cols · 2^-120 per entry (f32 products and sums, see the
+ *    kernel header).
  */
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../../src/lib/formats/dtype.ts';
 import { DTYPES } from '../../src/lib/formats/dtype.ts';
 import { CpuEngine, type ComputeEngine } from '../../src/lib/engine/engine.ts';
 import { decodeChunk } from '../../src/lib/engine/cpu/decode.ts';
+import { quantizeReference } from '../../src/lib/engine/cpu/dequant.ts';
+import { sketchProduct } from '../../src/lib/engine/cpu/sketch-kernel.ts';
+import { sketchOmega } from '../../src/lib/analysis/rank-sketch.ts';
 import { newStats, type StatsAccumulator } from '../../src/lib/engine/stats.ts';
 import { newDiff, type DiffAccumulator } from '../../src/lib/engine/diff.ts';
 import type { WebGpuEngine } from '../../src/lib/engine/webgpu/webgpu-engine.ts';
 import { sleuthErrorOfGpuError } from '../../src/lib/engine/webgpu/device.ts';
 import { SleuthError } from '../../src/lib/formats/errors.ts';
-import { DECODED_DTYPES, adversarial, castFrom, concat, edited, elemSize, encode, exhaustive, randomBytes, rng, weights } from './data.ts';
+import { DECODED_DTYPES, QUANT_DTYPES, adversarial, bytesOf, castFrom, concat, edited, elemSize, elementsOf, encode, exhaustive, gaussian, quantBlocks, randomBytes, rng, weights } from './data.ts';
 
 export const TOLERANCE = { relative: 2 ** -16, absolutePerElement: 2 ** -120 } as const;
+export const SKETCH_TOLERANCE = { relative: 2 ** -16, absolutePerTerm: 2 ** -120 } as const;
 
 /** Per-test timeout: the first use of a dtype pair compiles its pipelines (≈1–5 s on SwiftShader). */
 const CASE_TIMEOUT = 300_000;
@@ -65,8 +74,7 @@ export function misaligned(bytes: Uint8Array, offset = 3): Uint8Array {
 }
 
 function decodedValues(dtype: DType, bytes: Uint8Array): Float64Array {
-  const size = elemSize(dtype);
-  return Float64Array.from(decodeChunk(bytes, dtype, bytes.byteLength / size).values);
+  return Float64Array.from(decodeChunk(bytes, dtype, elementsOf(dtype, bytes.byteLength)).values);
 }
 
 export function statsCases(dtype: DType): StatsCase[] {
@@ -194,7 +202,12 @@ export function topKCases(): DiffCase[] {
   const nans = w.slice();
   for (let i = 0; i < n; i++) if (next() % 5 === 0) nans[2 * i + 1] = 0x7e; // NaN
   const grow = encode('F32', Array.from({ length: n }, (_, i) => i * 1e-3));
+  // Block 0: a few Infinity changes in a clean block; block 1: more than k of them beside a
+  // subnormal, so the host recomputes that block — its Infinity entries must not crowd out block 0's.
+  const infA = Array.from({ length: 1024 }, (_, i) => (i === 301 ? 1e-40 : 1));
+  const infB = Array.from({ length: 1024 }, (_, i) => ((i < 256 && i % 64 === 5) || (i >= 256 && i < 512 && i % 2 === 0) ? Infinity : infA[i] as number));
   return [
+    { name: 'Infinity changes before a host-recomputed block holding more than k of them', dtypeA: 'F32', dtypeB: 'F32', a: encode('F32', infA), b: encode('F32', infB), shape: [1024], topK: 8 },
     { name: 'ties everywhere (|Δ| = 0.5), k = 32', dtypeA: 'F32', dtypeB: 'F32', a: zeros, b: halves, shape: [n] },
     { name: 'ties everywhere, k = 5, chunked', dtypeA: 'F32', dtypeB: 'F32', a: zeros, b: halves, shape: [30, 1000], topK: 5, chunk: 4096 },
     { name: 'more NaN changes than k (Infinity ties)', dtypeA: 'F16', dtypeB: 'F16', a: w, b: nans, shape: [n] },
@@ -203,16 +216,179 @@ export function topKCases(): DiffCase[] {
   ];
 }
 
+// ── block-quantized types ────────────────────────────────────────────────────────────────────
+
+const NQ = 12_288; // 48 super-blocks of 256 (384 blocks of 32)
+
+function quantBlocksOf(dtype: DType, count: number, seed: number, mode: 'weights' | 'random' | 'adversarial'): Uint8Array {
+  return quantBlocks(dtype, count / DTYPES[dtype].blockElements, seed, mode);
+}
+
+function stepsOf(dtype: DType, bytes: Uint8Array): Float32Array {
+  const steps = decodeChunk(bytes, dtype, elementsOf(dtype, bytes.byteLength)).steps;
+  if (steps === undefined) throw new Error(`${dtype} has no quantization steps`);
+  return steps;
+}
+
+/** Every element of every block: weight-like, random and adversarial blocks (decode test). */
+export function quantDecodeBytes(dtype: DType): Uint8Array {
+  return concat([quantBlocksOf(dtype, 2048, 1, 'weights'), quantBlocksOf(dtype, 4096, 2, 'random'), quantBlocksOf(dtype, 8192, 3, 'adversarial')]);
+}
+
+export function quantStatsCases(dtype: DType): StatsCase[] {
+  return [
+    { name: 'weight-like blocks', dtype, bytes: quantBlocksOf(dtype, NQ, 11, 'weights') },
+    { name: 'adversarial blocks, misaligned view, 4096-element chunks', dtype, bytes: misaligned(quantBlocksOf(dtype, NQ, 12, 'adversarial')), chunk: 4096 },
+    { name: 'random blocks', dtype, bytes: quantBlocksOf(dtype, NQ, 13, 'random') },
+  ];
+}
+
+/**
+ * A float known-good next to a quantized suspect: each value the suspect's, moved by a random
+ * fraction of its quantization step — mostly within it, about 1 in 16 up to 3 steps away (violations).
+ */
+function nearQuantized(dtype: DType, q: Uint8Array, seed: number): Float64Array {
+  const next = rng(seed);
+  const steps = stepsOf(dtype, q);
+  return Float64Array.from(decodedValues(dtype, q), (v, i) => {
+    const spread = next() % 16 === 0 ? 3 : 0.9;
+    return v + ((next() / 4294967296) * 2 - 1) * spread * (steps[i] as number);
+  });
+}
+
+/** Each quantized dtype against a BF16 known-good near its values (the common GGUF-vs-safetensors case). */
+export function quantVsFloatCases(): DiffCase[] {
+  return QUANT_DTYPES.map((dtype, k) => {
+    const q = quantBlocksOf(dtype, NQ, 100 + k, 'weights');
+    return { name: 'BF16 known-good near the quantized values, rows of 512', dtypeA: 'BF16', dtypeB: dtype, a: castFrom(nearQuantized(dtype, q, 200 + k), 'BF16'), b: q, shape: [NQ / 512, 512] };
+  });
+}
+
+/**
+ * F32 values on the quantized precision test's boundary: exactly one step away (no violation),
+ * one f32 step further (a violation), one f32 step nearer, the value itself, and a tiny value of
+ * the other sign (|Δ| rounds to |q| in binary64).
+ */
+export function quantBoundaryCase(dtype: DType, seed: number): DiffCase {
+  const next = rng(seed);
+  const q = quantBlocksOf(dtype, 4096, seed, 'weights');
+  const steps = stepsOf(dtype, q);
+  const f = Math.fround;
+  const vals = Array.from(decodedValues(dtype, q), (v, i) => {
+    const step = steps[i] as number;
+    const sign = next() & 1 ? 1 : -1;
+    const far = v + sign * step;
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(far) || 2 ** -126)) - 23);
+    switch (next() % 5) {
+      case 0:
+        return far;
+      case 1:
+        return far + sign * ulp;
+      case 2:
+        return far - sign * ulp;
+      case 3:
+        return -Math.sign(v || 1) * 2 ** -90;
+      default:
+        return f(v);
+    }
+  });
+  return { name: `F32 on the quantization-step boundary of ${dtype}`, dtypeA: 'F32', dtypeB: dtype, a: encode('F32', vals), b: q, shape: [4096] };
+}
+
+export function quantMixedCases(): DiffCase[] {
+  const f32 = weights('F32', NQ, 91);
+  const x = Float32Array.from(decodedValues('F32', f32));
+  const q8 = quantizeReference('Q8_0', x);
+  const q4 = quantizeReference('Q4_0', x);
+  const q5 = quantizeReference('Q5_1', x);
+  const q4k = quantBlocksOf('Q4_K', NQ, 92, 'weights');
+  const q5k = quantBlocksOf('Q5_K', NQ, 93, 'weights');
+  const q6k = quantBlocksOf('Q6_K', NQ, 94, 'weights');
+  const next = rng(95);
+  const mx = quantBlocksOf('MXFP4', NQ, 96, 'adversarial');
+  return [
+    { name: 'F32 vs its Q8_0 quantization (ggml reference), rows of 32 (diff-rows), 4096-element chunks', dtypeA: 'F32', dtypeB: 'Q8_0', a: f32, b: q8, shape: [NQ / 32, 32], chunk: 4096 },
+    { name: 'F32 vs its Q4_0 quantization, rows of 96', dtypeA: 'F32', dtypeB: 'Q4_0', a: f32, b: q4, shape: [NQ / 96, 96] },
+    { name: 'Q5_1 quantization vs F16 cast of the same weights (quantized side first)', dtypeA: 'Q5_1', dtypeB: 'F16', a: q5, b: castFrom(x, 'F16'), shape: [NQ / 1024, 1024] },
+    { name: 'Q8_0 vs Q8_0 with flipped bits (values compare, never raw bits)', dtypeA: 'Q8_0', dtypeB: 'Q8_0', a: q8, b: edited('U8', q8, 0.05, 97), shape: [NQ / 256, 256] },
+    { name: 'Q4_K vs Q6_K (two quantized sides: the larger step rules)', dtypeA: 'Q4_K', dtypeB: 'Q6_K', a: q4k, b: q6k, shape: [NQ / 2048, 2048] },
+    { name: 'Q4_K vs Q4_K adversarial blocks, 1-D, 4096-element chunks', dtypeA: 'Q4_K', dtypeB: 'Q4_K', a: quantBlocksOf('Q4_K', NQ, 98, 'adversarial'), b: quantBlocksOf('Q4_K', NQ, 99, 'adversarial'), shape: [NQ], chunk: 4096 },
+    { name: 'F16 adversarial vs Q3_K adversarial, rows of 256', dtypeA: 'F16', dtypeB: 'Q3_K', a: adversarial('F16', NQ, 100), b: quantBlocksOf('Q3_K', NQ, 101, 'adversarial'), shape: [NQ / 256, 256] },
+    { name: 'Q2_K adversarial vs F32 adversarial', dtypeA: 'Q2_K', dtypeB: 'F32', a: quantBlocksOf('Q2_K', NQ, 102, 'adversarial'), b: adversarial('F32', NQ, 103), shape: [NQ] },
+    { name: 'Q5_K vs F64 near its values (the wide path)', dtypeA: 'Q5_K', dtypeB: 'F64', a: q5k, b: encode('F64', nearQuantized('Q5_K', q5k, 104)), shape: [NQ / 512, 512] },
+    { name: 'MXFP4 adversarial scales (subnormal and overflowing products) vs F32', dtypeA: 'F32', dtypeB: 'MXFP4', a: encode('F32', Array.from(decodedValues('MXFP4', mx), (v) => (next() % 4 === 0 ? v * 1.5 : v))), b: mx, shape: [NQ] },
+    quantBoundaryCase('Q8_0', 105),
+    quantBoundaryCase('Q4_K', 106),
+    quantBoundaryCase('Q6_K', 107),
+  ];
+}
+
+// ── rank sketch ──────────────────────────────────────────────────────────────────────────────
+
+export interface SketchCase {
+  name: string;
+  rows: Float64Array[];
+  k: number;
+}
+
+export function sketchCases(): SketchCase[] {
+  const next = rng(111);
+  const lowRank = (r: number, cols: number, rank: number, scale: number): Float64Array[] => {
+    const u = Array.from({ length: r * rank }, () => gaussian(next, 1));
+    const v = Array.from({ length: cols * rank }, () => gaussian(next, 1));
+    return Array.from({ length: r }, (_, i) =>
+      Float64Array.from({ length: cols }, (_, j) => {
+        let x = gaussian(next, scale * 1e-3);
+        for (let t = 0; t < rank; t++) x += scale * (u[i * rank + t] as number) * (v[j * rank + t] as number);
+        return x;
+      }),
+    );
+  };
+  const awkward = lowRank(24, 300, 2, 1e-2);
+  (awkward[0] as Float64Array).fill(0);
+  (awkward[1] as Float64Array)[7] = NaN; // skipped by the twin
+  (awkward[2] as Float64Array)[9] = Infinity; // row computed by the twin
+  (awkward[3] as Float64Array)[11] = 1e-35; // tiny but within range
+  (awkward[4] as Float64Array)[13] = 1e-40; // below 2^-100: twin
+  (awkward[5] as Float64Array)[15] = 1e35; // above 2^100: twin
+  (awkward[6] as Float64Array).fill(3e38); // f32 sum overflows: twin
+  return [
+    { name: '96 rows × 1024 columns, rank 3 plus noise, K = 12', rows: lowRank(96, 1024, 3, 2e-3), k: 12 },
+    { name: 'zero, NaN, Inf, tiny and huge entries (host rows), 300 columns, K = 12', rows: awkward, k: 12 },
+    { name: '3 rows × 5 columns, K = 3', rows: lowRank(3, 5, 1, 1), k: 3 },
+  ];
+}
+
+/** Y entries outside SKETCH_TOLERANCE (and shape errors). */
+export function sketchMismatches(gpu: Float64Array, cpu: Float64Array, c: SketchCase, omega: Float64Array): string[] {
+  const out: string[] = [];
+  if (gpu.length !== cpu.length) return [`length: gpu ${gpu.length} cpu ${cpu.length}`];
+  const cols = omega.length / c.k;
+  c.rows.forEach((row, i) => {
+    for (let col = 0; col < c.k; col++) {
+      let absTerms = 0;
+      for (let j = 0; j < cols; j++) {
+        const t = Math.abs((row[j] as number) * (omega[j * c.k + col] as number));
+        if (t === t) absTerms += t;
+      }
+      const g = gpu[i * c.k + col] as number;
+      const r = cpu[i * c.k + col] as number;
+      const ok = Number.isFinite(r) ? Math.abs(g - r) <= SKETCH_TOLERANCE.relative * absTerms + cols * SKETCH_TOLERANCE.absolutePerTerm : Object.is(g, r);
+      if (!ok && out.length < 10) out.push(`y[${i}][${col}]: gpu ${g} cpu ${r} (Σ|t| ${absTerms})`);
+    }
+  });
+  return out;
+}
+
 // ── running both engines ─────────────────────────────────────────────────────────────────────
 
 export async function runStats(engine: ComputeEngine, c: StatsCase): Promise<StatsAccumulator> {
-  const size = elemSize(c.dtype);
-  const n = c.bytes.byteLength / size;
+  const n = elementsOf(c.dtype, c.bytes.byteLength);
   const step = c.chunk ?? n;
   const acc = newStats();
   for (let e0 = 0; e0 < n; e0 += step) {
     const m = Math.min(step, n - e0);
-    await engine.stats({ bytes: c.bytes.subarray(e0 * size, (e0 + m) * size), dtype: c.dtype, count: m }, acc);
+    await engine.stats({ bytes: c.bytes.subarray(bytesOf(c.dtype, e0), bytesOf(c.dtype, e0 + m)), dtype: c.dtype, count: m }, acc);
   }
   return acc;
 }
@@ -231,17 +407,16 @@ export interface DiffRun {
 }
 
 export async function runDiff(engine: ComputeEngine, c: DiffCase): Promise<DiffRun> {
-  const sa = elemSize(c.dtypeA);
-  const sb = elemSize(c.dtypeB);
-  const n = c.a.byteLength / sa;
-  if (c.b.byteLength / sb !== n) throw new Error(`case ${c.name}: sides differ in length`);
+  const n = elementsOf(c.dtypeA, c.a.byteLength);
+  if (elementsOf(c.dtypeB, c.b.byteLength) !== n) throw new Error(`case ${c.name}: sides differ in length`);
   const step = c.chunk ?? n;
   const run: DiffRun = { diff: newCaseDiff(c), statsA: newStats(), statsB: newStats() };
+  const slice = (dtype: DType, bytes: Uint8Array, e0: number, m: number): Uint8Array => bytes.subarray(bytesOf(dtype, e0), bytesOf(dtype, e0 + m));
   for (let e0 = 0; e0 < n; e0 += step) {
     const m = Math.min(step, n - e0);
     await engine.diff(
-      { bytes: c.a.subarray(e0 * sa, (e0 + m) * sa), dtype: c.dtypeA, count: m },
-      { bytes: c.b.subarray(e0 * sb, (e0 + m) * sb), dtype: c.dtypeB, count: m },
+      { bytes: slice(c.dtypeA, c.a, e0, m), dtype: c.dtypeA, count: m },
+      { bytes: slice(c.dtypeB, c.b, e0, m), dtype: c.dtypeB, count: m },
       e0,
       run.diff,
       run.statsA,
@@ -343,8 +518,8 @@ export function diffMismatches(gpu: DiffRun, cpu: DiffRun, c: DiffCase): string[
 
 /** Decode agreement: f32 bits = Math.fround(twin value), f64 bits = twin value (NaN: NaN-ness, or bits where the twin keeps them). */
 export async function decodeMismatches(engine: WebGpuEngine, dtype: DType, bytes: Uint8Array): Promise<string[]> {
-  const size = elemSize(dtype);
-  const n = bytes.byteLength / size;
+  const info = DTYPES[dtype];
+  const n = elementsOf(dtype, bytes.byteLength);
   const gpu = await engine.decodeBits(bytes, dtype, n);
   const cpu = decodeChunk(bytes, dtype, n);
   const out: string[] = [];
@@ -355,6 +530,8 @@ export async function decodeMismatches(engine: WebGpuEngine, dtype: DType, bytes
   // Elsewhere a NaN passes through a JS number, which may quiet or canonicalise it (V8 quiets
   // F16's signalling NaNs when copying table entries): NaN-ness is what statistics depend on.
   const keepsNaNBits = dtype === 'F32' || dtype === 'BF16';
+  const isNaN32 = (b: number): boolean => (b & 0x7fffffff) > 0x7f800000;
+  const steps = cpu.steps === undefined ? undefined : new Uint32Array(cpu.steps.buffer, cpu.steps.byteOffset, n);
   for (let i = 0; i < n && out.length < 10; i++) {
     const v = cpu.values[i] as number;
     const g32 = gpu.f32[i] as number;
@@ -369,14 +546,19 @@ export async function decodeMismatches(engine: WebGpuEngine, dtype: DType, bytes
       dv.setFloat32(0, Math.fround(v), true);
       want32 = dv.getUint32(0, true);
     }
-    const isNaN32 = (b: number): boolean => (b & 0x7fffffff) > 0x7f800000;
     const ok32 = Number.isNaN(v) && !(keepsNaNBits && f32Bits !== undefined) ? isNaN32(g32) : g32 === want32;
     let ok64: boolean;
     if (f64Words !== undefined) ok64 = gLo === f64Words[2 * i] && gHi === f64Words[2 * i + 1];
     else ok64 = Number.isNaN(v) ? Number.isNaN(g64) : Object.is(g64, v);
-    if (!ok32 || !ok64) {
-      const raw = Array.from(bytes.subarray(i * size, (i + 1) * size), (x) => x.toString(16).padStart(2, '0')).join('');
-      out.push(`#${i} raw ${raw}: cpu ${v} (f32 ${want32.toString(16)}), gpu f32 ${g32.toString(16)} f64 ${g64}`);
+    // The quantization step (the precision test's tolerance): bit-exact, NaN-ness for NaN.
+    const wantStep = steps === undefined ? 0 : (steps[i] as number);
+    const gStep = gpu.steps[i] as number;
+    const okStep = isNaN32(wantStep) ? isNaN32(gStep) : gStep === wantStep;
+    if (!ok32 || !ok64 || !okStep) {
+      // The raw element, or for a quantized type the raw block that holds it.
+      const blk = Math.floor(i / info.blockElements);
+      const raw = Array.from(bytes.subarray(blk * info.blockBytes, (blk + 1) * info.blockBytes), (x) => x.toString(16).padStart(2, '0')).join('');
+      out.push(`#${i} raw ${raw}: cpu ${v} (f32 ${want32.toString(16)}, step ${wantStep.toString(16)}), gpu f32 ${g32.toString(16)} f64 ${g64} step ${gStep.toString(16)}`);
     }
   }
   return out;
@@ -405,6 +587,25 @@ export function defineAgreementSuite(getEngine: () => WebGpuEngine | undefined):
         const size = elemSize(dtype);
         const bytes = concat([size <= 2 ? exhaustive(dtype) : new Uint8Array(0), adversarial(dtype, 4096, 1), randomBytes(4096 * size, 2)]);
         expectNone(await decodeMismatches(need(), dtype, misaligned(bytes, 1)));
+      });
+    }
+  });
+
+  describe('dequantization (decode.wgsl + quant-common.wgsl vs dequantizeBlocks, quantizationSteps): bit-exact', () => {
+    for (const dtype of QUANT_DTYPES) {
+      it(`${dtype}`, { timeout: CASE_TIMEOUT }, async () => {
+        expectNone(await decodeMismatches(need(), dtype, misaligned(quantDecodeBytes(dtype), 1)));
+      });
+    }
+  });
+
+  describe('stats of quantized tensors (stats.wgsl vs accumulateStatsCpu)', () => {
+    for (const dtype of QUANT_DTYPES) {
+      it(`${dtype}`, { timeout: CASE_TIMEOUT }, async () => {
+        for (const c of quantStatsCases(dtype)) {
+          const m = statsMismatches(await runStats(need(), c), await runStats(cpu, c), decodedValues(dtype, c.bytes));
+          expect(m.map((x) => `${c.name}: ${x}`).slice(0, 12)).toEqual([]);
+        }
       });
     }
   });
@@ -439,6 +640,24 @@ export function defineAgreementSuite(getEngine: () => WebGpuEngine | undefined):
   diffSuite('diff, cross dtype (exact widening, precision violations)', crossDtypeDiffCases);
   diffSuite('diff, rows across chunks and buckets', rowAndChunkCases);
   diffSuite('diff, exact top-k', topKCases);
+  diffSuite('diff, quantized vs float (quantization steps as the tolerance)', quantVsFloatCases);
+  diffSuite('diff, quantized: references, quant vs quant, wide path, adversarial, step boundary', quantMixedCases);
+  diffSuite('tiling: quantized chunks larger than a tile, 2-D dispatch', () => [...quantMixedCases().slice(0, 2), ...quantVsFloatCases().filter((c) => c.dtypeB === 'Q4_K' || c.dtypeB === 'Q6_K')].map(wholeTensor), () =>
+    need().withLimits({ maxTileBytes: 16 * 1024, maxWorkgroupsPerDimension: 5 }),
+  );
+
+  describe('rank sketch (sketch.wgsl vs sketchProduct)', () => {
+    for (const c of sketchCases()) {
+      it(c.name, { timeout: CASE_TIMEOUT }, async () => {
+        const cols = (c.rows[0] as Float64Array).length;
+        const omega = sketchOmega(cols, c.k);
+        const want = sketchProduct(c.rows, omega, c.k);
+        expect(Array.from(await cpu.sketch(c.rows, omega, c.k))).toEqual(Array.from(want));
+        expectNone(sketchMismatches(await need().sketch(c.rows, omega, c.k), want, c, omega));
+        expectNone(sketchMismatches(await need().withLimits({ maxTileBytes: 4096 }).sketch(c.rows, omega, c.k), want, c, omega));
+      });
+    }
+  });
   diffSuite('tiling: chunks larger than a tile, 2-D dispatch', () => [...rowAndChunkCases().slice(0, 3), ...topKCases().slice(1, 3)].map(wholeTensor), () =>
     need().withLimits({ maxTileBytes: 16 * 1024, maxWorkgroupsPerDimension: 5 }),
   );
@@ -457,7 +676,12 @@ export function defineAgreementSuite(getEngine: () => WebGpuEngine | undefined):
 
   describe('failure path', () => {
     it('rejects an undecodable dtype like the twin', async () => {
-      await expect(need().stats({ bytes: new Uint8Array(18), dtype: 'Q8_0', count: 32 }, newStats())).rejects.toMatchObject({ code: 'unsupported_dtype' });
+      await expect(need().stats({ bytes: new Uint8Array(66), dtype: 'IQ2_XXS', count: 256 }, newStats())).rejects.toMatchObject({ code: 'unsupported_dtype' });
+      expect(need().decodes('Q8_K')).toBe(false);
+      for (const d of QUANT_DTYPES) expect(need().decodes(d)).toBe(true);
+    });
+    it('rejects a quantized chunk that cuts a block', async () => {
+      await expect(need().stats({ bytes: new Uint8Array(34), dtype: 'Q8_0', count: 16 }, newStats())).rejects.toMatchObject({ code: 'internal_error' });
     });
     it('checks the byte length of a chunk', async () => {
       await expect(need().stats({ bytes: new Uint8Array(6), dtype: 'F32', count: 2 }, newStats())).rejects.toBeInstanceOf(SleuthError);

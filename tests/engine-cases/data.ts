@@ -376,3 +376,81 @@ export function edited(dtype: DType, base: Uint8Array, fraction: number, seed: n
 export function castFrom(values: ArrayLike<number>, to: DType): Uint8Array {
   return encode(to, values);
 }
+
+// ── block-quantized types (GGUF) ─────────────────────────────────────────────────────────────
+
+/** Every block-quantized dtype the WebGPU engine decodes (Q8_K stays on the CPU twin). */
+export const QUANT_DTYPES: readonly DType[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS', 'MXFP4', 'TQ1_0', 'TQ2_0'];
+
+/** Elements held by `bytes` of `dtype` (whole blocks). */
+export function elementsOf(dtype: DType, byteLength: number): number {
+  const info = DTYPES[dtype];
+  return (byteLength / info.blockBytes) * info.blockElements;
+}
+
+/** Bytes of `count` elements of `dtype` (whole blocks). */
+export function bytesOf(dtype: DType, count: number): number {
+  const info = DTYPES[dtype];
+  return (count / info.blockElements) * info.blockBytes;
+}
+
+/** Byte offsets of each block's f16 scale fields (d, dmin/m) — ggml-common.h. */
+const F16_FIELDS: Partial<Record<DType, readonly number[]>> = {
+  Q4_0: [0], Q4_1: [0, 2], Q5_0: [0], Q5_1: [0, 2], Q8_0: [0],
+  Q2_K: [80, 82], Q3_K: [108], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208],
+  IQ4_NL: [0], IQ4_XS: [0], TQ1_0: [52], TQ2_0: [64],
+};
+
+/** Sub-scale bytes [offset, length) of the K-quant and IQ4_XS blocks (extreme values go there). */
+const SUB_SCALES: Partial<Record<DType, readonly [number, number]>> = {
+  Q2_K: [0, 16], Q3_K: [96, 12], Q4_K: [4, 12], Q5_K: [4, 12], Q6_K: [192, 16], IQ4_XS: [2, 6],
+};
+
+/**
+ * f16 scales that stress the exact decode: ±0, the smallest and largest subnormals, the smallest
+ * normal, ±max, ±Inf, NaN (quiet, signalling, negative), ±1.
+ */
+export const F16_SPECIAL_SCALES: readonly number[] = [0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00, 0x3c00, 0xbc00];
+/** E8M0 scales of MXFP4 at the ends of binary32 (subnormal products, overflow to Inf) and the middle. */
+const E8M0_SPECIAL: readonly number[] = [0, 1, 2, 3, 126, 127, 128, 129, 252, 253, 254, 255];
+
+function putU16(out: Uint8Array, o: number, v: number): void {
+  out[o] = v & 0xff;
+  out[o + 1] = (v >>> 8) & 0xff;
+}
+
+/**
+ * `blocks` blocks of a quantized dtype:
+ *  - 'weights': random quants with weight-like scales (f16 d ≈ 1e-3…1e-2, small dmin; MXFP4 2^-8…2^-5);
+ *  - 'random': every byte random (scales include NaN/Inf patterns about 3% of the time);
+ *  - 'adversarial': per block one of — all zero; random quants with special f16 scales
+ *    (NaN/Inf/subnormal/−0/max); extreme sub-scales (all bits set or clear, int8 ±127/−128).
+ */
+export function quantBlocks(dtype: DType, blocks: number, seed: number, mode: 'weights' | 'random' | 'adversarial'): Uint8Array {
+  const info = DTYPES[dtype];
+  const out = randomBytes(blocks * info.blockBytes, seed);
+  const next = rng(seed ^ 0x51ed);
+  const fields = F16_FIELDS[dtype] ?? [];
+  const sub = SUB_SCALES[dtype];
+  for (let b = 0; b < blocks; b++) {
+    const o = b * info.blockBytes;
+    if (mode === 'weights') {
+      fields.forEach((f, k) => putU16(out, o + f, f32BitsToF16(f32Bits((k === 0 ? 1e-3 : 2e-4) * (1 + (next() % 1000) / 100) * (k === 1 && next() & 1 ? -1 : 1)))));
+      if (dtype === 'MXFP4') out[o] = 119 + (next() % 4);
+      continue;
+    }
+    if (mode === 'random') continue;
+    const kind = next() % 6;
+    if (kind === 0) {
+      out.fill(0, o, o + info.blockBytes);
+      continue;
+    }
+    for (const f of fields) putU16(out, o + f, kind <= 3 ? (F16_SPECIAL_SCALES[next() % F16_SPECIAL_SCALES.length] as number) : next() & 0xffff);
+    if (dtype === 'MXFP4') out[o] = E8M0_SPECIAL[next() % E8M0_SPECIAL.length] as number;
+    if (sub !== undefined && kind >= 3) {
+      const fill = [0x00, 0xff, 0x80, 0x7f][next() % 4] as number;
+      out.fill(fill, o + sub[0], o + sub[0] + sub[1]);
+    }
+  }
+  return out;
+}

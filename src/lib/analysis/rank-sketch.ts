@@ -11,7 +11,12 @@
  * Randomised range finding after Halko, Martinsson & Tropp (2011), with row/column sampling
  * (Drineas & Mahoney). The spectrum is reported normalised (σᵢ/σ₁) and as energy fractions, plus an
  * estimate of the absolute σᵢ of the full Δ by the sampling scale.
+ *
+ * Pieces: `sketchOmega` (Ω), the product Y = Δ_S·Ω — `sketchProduct`, the CPU twin of
+ * shaders/sketch.wgsl, or an engine's `sketch` through `estimateRankWith` — and `rankFromSketch`
+ * (YᵀY, its eigenvalues, energy, rank), which is the same host code for both engines.
  */
+import { sketchProduct } from '../engine/cpu/sketch-kernel.ts';
 
 export const SKETCH_ROWS = 96;
 export const SKETCH_COLS = 1024;
@@ -70,24 +75,40 @@ function gaussian(rows: number, k: number, seed: number): Float64Array {
   return out;
 }
 
+/** Sketch width: K Gaussian columns, fewer when Δ_S is smaller than that. */
+export function sketchWidth(rows: number, cols: number): number {
+  return Math.min(SKETCH_K, cols, Math.max(1, rows));
+}
+
+/** The Gaussian test matrix Ω (cols × k, row-major) every sketch uses (fixed seed: reproducible reports). */
+export function sketchOmega(cols: number, k: number): Float64Array {
+  return gaussian(cols, k, 0x5eed);
+}
+
+/** Y = Δ_S·Ω on some engine (`ComputeEngine.sketch`; the twin is `sketchProduct`). */
+export type SketchProductFn = (deltaRows: readonly Float64Array[], omega: Float64Array, k: number) => Promise<Float64Array>;
+
 /**
- * Accumulates the sketch from sampled rows. `deltaRow(i)` gives Δ restricted to the sampled
- * columns for the i-th sampled row (length = cols.length).
+ * Accumulates the sketch from sampled rows. `deltaRows[i]` is Δ restricted to the sampled columns
+ * for the i-th sampled row (length = cols). The product runs on the CPU twin (`sketchProduct`).
  */
 export function estimateRank(deltaRows: readonly Float64Array[], cols: number, totalRows: number, totalCols: number): RankEstimate {
-  const k = Math.min(SKETCH_K, cols, Math.max(1, deltaRows.length));
-  const omega = gaussian(cols, k, 0x5eed);
-  const r = deltaRows.length;
-  const y = new Float64Array(r * k);
-  for (let i = 0; i < r; i++) {
-    const row = deltaRows[i] as Float64Array;
-    for (let j = 0; j < cols; j++) {
-      const d = row[j] as number;
-      if (d === 0 || d !== d) continue;
-      const o = j * k;
-      for (let c = 0; c < k; c++) y[i * k + c] = (y[i * k + c] as number) + d * (omega[o + c] as number);
-    }
-  }
+  const k = sketchWidth(deltaRows.length, cols);
+  return rankFromSketch(sketchProduct(deltaRows, sketchOmega(cols, k), k), deltaRows.length, k, cols, totalRows, totalCols);
+}
+
+/** `estimateRank` with the product Y = Δ_S·Ω computed by `product` (e.g. an engine's WGSL kernel). */
+export async function estimateRankWith(product: SketchProductFn, deltaRows: readonly Float64Array[], cols: number, totalRows: number, totalCols: number): Promise<RankEstimate> {
+  const k = sketchWidth(deltaRows.length, cols);
+  const y = await product(deltaRows, sketchOmega(cols, k), k);
+  return rankFromSketch(y, deltaRows.length, k, cols, totalRows, totalCols);
+}
+
+/**
+ * The spectrum from the sketch Y (r × k, row-major): eigenvalues of the k × k matrix YᵀY (cyclic
+ * Jacobi), energy fractions, the rank at RANK_ENERGY, and σᵢ scaled to the full Δ.
+ */
+export function rankFromSketch(y: Float64Array, r: number, k: number, cols: number, totalRows: number, totalCols: number): RankEstimate {
   // G = YᵀY (k × k), symmetric positive semi-definite; its eigenvalues are σᵢ(Y)².
   const g = new Float64Array(k * k);
   for (let i = 0; i < r; i++) {

@@ -7,8 +7,9 @@
  */
 import type { DType } from '../formats/dtype.ts';
 import { decodeChunk, canDecode } from './cpu/decode.ts';
-import { accumulateStatsRawCpu } from './cpu/stats-kernel.ts';
+import { accumulateStatsCpu, accumulateStatsRawCpu, hasPatternStats } from './cpu/stats-kernel.ts';
 import { accumulateDiffCpu } from './cpu/diff-kernel.ts';
+import { sketchProduct } from './cpu/sketch-kernel.ts';
 import type { DiffAccumulator } from './diff.ts';
 import type { StatsAccumulator } from './stats.ts';
 
@@ -32,6 +33,13 @@ export interface ComputeEngine {
    * `firstElement` is that range's first flat index).
    */
   diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void>;
+  /**
+   * The rank sketch's product Y = Δ_S·Ω (src/lib/analysis/rank-sketch.ts): `deltaRows` are sampled
+   * rows of Δ restricted to the sampled columns (each of length cols), `omega` is cols × k
+   * row-major; returns Y, rows × k row-major. Optional: without it the analysis runs the CPU twin
+   * (`sketchProduct`). Float products: engines agree within the tolerance in shaders/sketch.wgsl.
+   */
+  sketch?(deltaRows: readonly Float64Array[], omega: Float64Array, k: number): Promise<Float64Array>;
   dispose(): void;
 }
 
@@ -51,10 +59,19 @@ export class CpuEngine implements ComputeEngine {
     return Promise.resolve();
   }
   diff(a: RawChunk, b: RawChunk, firstElement: number, acc: DiffAccumulator, statsA: StatsAccumulator, statsB: StatsAccumulator): Promise<void> {
-    accumulateStatsRawCpu(a.bytes, a.dtype, a.count, statsA);
-    accumulateStatsRawCpu(b.bytes, b.dtype, b.count, statsB);
-    accumulateDiffCpu(acc, decodeChunk(a.bytes, a.dtype, a.count, this.scratch(0, a.count)), decodeChunk(b.bytes, b.dtype, b.count, this.scratch(1, b.count)), firstElement);
+    const da = decodeChunk(a.bytes, a.dtype, a.count, this.scratch(0, a.count));
+    const db = decodeChunk(b.bytes, b.dtype, b.count, this.scratch(1, b.count));
+    // 8/16-bit types: exact statistics from bit-pattern counts; others from the values just decoded
+    // (block-quantized chunks are decoded once, not once more for the statistics).
+    if (hasPatternStats(a.dtype)) accumulateStatsRawCpu(a.bytes, a.dtype, a.count, statsA);
+    else accumulateStatsCpu(da, statsA);
+    if (hasPatternStats(b.dtype)) accumulateStatsRawCpu(b.bytes, b.dtype, b.count, statsB);
+    else accumulateStatsCpu(db, statsB);
+    accumulateDiffCpu(acc, da, db, firstElement);
     return Promise.resolve();
+  }
+  sketch(deltaRows: readonly Float64Array[], omega: Float64Array, k: number): Promise<Float64Array> {
+    return Promise.resolve(sketchProduct(deltaRows, omega, k));
   }
   dispose(): void {}
 }

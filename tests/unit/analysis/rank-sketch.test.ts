@@ -7,6 +7,7 @@ import { createNodeSha256 } from '../../../src/lib/evidence/sha256-node.ts';
 import { estimateRank, jacobiEigenvalues } from '../../../src/lib/analysis/rank-sketch.ts';
 import { bf16Bytes, buildSafetensors, f32Bytes, normals } from '../../fixtures/safetensors-builder.ts';
 import { clone, find, fineTune, rank1Edit, tinyLlama, type FloatTensor } from '../../fixtures/tiny-llama.ts';
+import { mergeLora } from '../../fixtures/lora.ts';
 
 const file = (tensors: FloatTensor[], dtype: 'F32' | 'BF16' = 'F32') =>
   new MemorySource('model.safetensors', buildSafetensors(tensors.map((t) => ({ name: t.name, dtype, shape: t.shape, data: dtype === 'F32' ? f32Bytes(t.values) : bf16Bytes(t.values) }))));
@@ -16,18 +17,6 @@ async function compare(a: FloatTensor[], b: FloatTensor[], dtype: 'F32' | 'BF16'
   return compareModels(runner, { toolVersion: 'test' });
 }
 
-/** W += (alpha / r) · B·A, the PEFT LoRA merge. */
-function mergeLora(t: FloatTensor, r: number, alpha: number, seed: number): void {
-  const [out, inp] = t.shape as [number, number];
-  const B = normals(out * r, 0.02, seed);
-  const A = normals(r * inp, 0.02, seed + 1);
-  for (let i = 0; i < out; i++)
-    for (let j = 0; j < inp; j++) {
-      let s = 0;
-      for (let k = 0; k < r; k++) s += (B[i * r + k] as number) * (A[k * inp + j] as number);
-      t.values[i * inp + j] = (t.values[i * inp + j] as number) + (alpha / r) * s;
-    }
-}
 
 describe('rank sketch', () => {
   it('Jacobi eigenvalues of a known symmetric matrix', () => {

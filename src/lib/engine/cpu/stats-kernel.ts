@@ -67,6 +67,11 @@ function patternTable(dtype: DType): Float32Array | undefined {
 
 let counts16: Uint32Array | undefined;
 
+/** True when the statistics of `dtype` come from bit-pattern counts (8/16-bit plain types). */
+export function hasPatternStats(dtype: DType): boolean {
+  return DTYPES[dtype].blockElements === 1 && DTYPES[dtype].blockBytes <= 2 && patternTable(dtype) !== undefined;
+}
+
 /** Statistics straight from raw bytes (the engine's entry point). */
 export function accumulateStatsRawCpu(bytes: Uint8Array, dtype: DType, count: number, acc: StatsAccumulator): void {
   const size = DTYPES[dtype].blockBytes;

@@ -15,25 +15,35 @@
  *    overflowing partials) are recomputed whole by the twin.
  * A chunk larger than a binding or a dispatch is cut into tiles sized from `device.limits`; rows
  * and the top-k carry across tiles exactly as they carry across chunks.
+ *
+ * Block-quantized GGUF types (Q4_0 … Q6_K, IQ4_NL, IQ4_XS, MXFP4, TQ1_0, TQ2_0) are decoded inside
+ * the same kernels (shaders/quant-common.wgsl), with their per-element quantization steps for the
+ * precision test. Chunks hold whole quant blocks (the jobs align them) and tiles start on whole
+ * 256-element blocks, so every tile starts on a quant block.
+ *
+ * `sketch` runs the rank sketch's product Y = Δ_S·Ω (shaders/sketch.wgsl).
  */
 import { DTYPES, type DType } from '../../formats/dtype.ts';
 import { SleuthError } from '../../formats/errors.ts';
 import type { ComputeEngine, RawChunk } from '../engine.ts';
-import { canDecode, decodeChunk } from '../cpu/decode.ts';
+import { canDecode, decodeChunk, type DecodedChunk } from '../cpu/decode.ts';
 import { accumulateStatsCpu } from '../cpu/stats-kernel.ts';
 import { accumulateDiffCpu } from '../cpu/diff-kernel.ts';
+import { sketchCols, sketchProduct } from '../cpu/sketch-kernel.ts';
 import { newStats, type StatsAccumulator } from '../stats.ts';
 import type { DiffAccumulator } from '../diff.ts';
 import { acquireGpuDevice, GpuFailureWatch, type AcquiredGpu, type GpuAdapterSummary } from './device.ts';
-import { gpuDtypeCode, isWideCode } from './dtype-codes.ts';
+import { gpuDtypeCode, isQuantCode, isWideCode } from './dtype-codes.ts';
 import {
   BLOCK_ELEMENTS,
   BLOCKS_PER_WORKGROUP,
+  DECODE_WORDS,
   DECODE_WORKGROUP,
   DIFF_WORDS,
   HIST_WORDS,
   PipelineCache,
   ROWS_WORKGROUP,
+  SKETCH_WORKGROUP,
   STATS_WORDS,
   dispatchGrid,
   runOnGpu,
@@ -63,6 +73,7 @@ const DF_SAME = 1;
 const DF_WIDE = 2;
 const DF_BOTH_FLOAT = 4;
 const DF_LOWER_IS_A = 8;
+const DF_QUANT = 16;
 
 const U32_MAX = 0xffffffff;
 
@@ -80,13 +91,20 @@ export interface DecodedBits {
   f32: Uint32Array;
   /** binary64 bits per element as (lo, hi) pairs. */
   f64: Uint32Array;
+  /** Quantization step (binary32 bits) per element; 0 for unquantized dtypes. */
+  steps: Uint32Array;
 }
+
+/**
+ * Deltas of a sketch row beyond these bounds (or non-finite) are left to the CPU twin: f32 cannot
+ * hold them, or their products could overflow or flush to zero (shaders/sketch.wgsl).
+ */
+const SKETCH_MAX_ABS = 2 ** 100;
+const SKETCH_MIN_ABS = 2 ** -100;
 
 interface DiffContext {
   a: RawChunk;
   b: RawChunk;
-  sizeA: number;
-  sizeB: number;
   firstElement: number;
   acc: DiffAccumulator;
   wide: boolean;
@@ -168,7 +186,7 @@ export class WebGpuEngine implements ComputeEngine {
     const tile = this.tileElements(size, 1, BLOCK_ELEMENTS * BLOCKS_PER_WORKGROUP);
     for (let t0 = 0; t0 < chunk.count; t0 += tile) {
       const n = Math.min(tile, chunk.count - t0);
-      const bytes = chunk.bytes.subarray(t0 * size, (t0 + n) * size);
+      const bytes = elementBytes(chunk.bytes, chunk.dtype, t0, n);
       const nBlocks = Math.ceil(n / BLOCK_ELEMENTS);
       let slots: { part: number; hist: number } | undefined;
       const out = await runOnGpu(this.device, this.watch, `statistics of a ${chunk.dtype} tile`, (run) => {
@@ -176,9 +194,7 @@ export class WebGpuEngine implements ComputeEngine {
         slots = this.encodeStats(run, pipeline, src, n);
       });
       if (slots === undefined) throw new SleuthError('internal_error', 'stats: nothing encoded');
-      mergeStatsTile({ words: pick(out, slots.part), hist: pick(out, slots.hist), nBlocks, n, wide: isWideCode(code) }, acc, (blk) =>
-        cpuStatsOfBlock(bytes, chunk.dtype, size, n, blk),
-      );
+      mergeStatsTile({ words: pick(out, slots.part), hist: pick(out, slots.hist), nBlocks, n, wide: isWideCode(code) }, acc, (blk) => cpuStatsOfBlock(bytes, chunk.dtype, n, blk));
     }
   }
 
@@ -190,7 +206,7 @@ export class WebGpuEngine implements ComputeEngine {
     const { flags, wide, lower } = diffFlags(a.dtype, b.dtype, ca.code, cb.code);
     const segLen = acc.rowLength * acc.rowBucket;
     const rowMode: 0 | 1 = segLen >= BLOCK_ELEMENTS ? 1 : 0;
-    const ctx: DiffContext = { a, b, sizeA: ca.size, sizeB: cb.size, firstElement, acc, wide, segLen, rowMode };
+    const ctx: DiffContext = { a, b, firstElement, acc, wide, segLen, rowMode };
 
     const pairConstants = { CODE_A: ca.code, CODE_B: cb.code, FLAGS: flags };
     const [statsPipeA, statsPipeB, blocksPipe, rowsPipe] = await Promise.all([
@@ -204,8 +220,8 @@ export class WebGpuEngine implements ComputeEngine {
 
     for (let t0 = 0; t0 < a.count; t0 += tile) {
       const n = Math.min(tile, a.count - t0);
-      const bytesA = a.bytes.subarray(t0 * ca.size, (t0 + n) * ca.size);
-      const bytesB = b.bytes.subarray(t0 * cb.size, (t0 + n) * cb.size);
+      const bytesA = elementBytes(a.bytes, a.dtype, t0, n);
+      const bytesB = elementBytes(b.bytes, b.dtype, t0, n);
       const nBlocks = Math.ceil(n / BLOCK_ELEMENTS);
       const rows = rowGeometry(acc, segLen, firstElement + t0, n);
       const blockGrid = dispatchGrid(Math.ceil(nBlocks / BLOCKS_PER_WORKGROUP), this.maxPerDimension);
@@ -233,38 +249,99 @@ export class WebGpuEngine implements ComputeEngine {
       if (slots === undefined) throw new SleuthError('internal_error', 'diff: nothing encoded');
       const wideA = isWideCode(ca.code);
       const wideB = isWideCode(cb.code);
-      mergeStatsTile({ words: pick(out, slots.sA.part), hist: pick(out, slots.sA.hist), nBlocks, n, wide: wideA }, statsA, (blk) => cpuStatsOfBlock(bytesA, a.dtype, ca.size, n, blk));
-      mergeStatsTile({ words: pick(out, slots.sB.part), hist: pick(out, slots.sB.hist), nBlocks, n, wide: wideB }, statsB, (blk) => cpuStatsOfBlock(bytesB, b.dtype, cb.size, n, blk));
+      mergeStatsTile({ words: pick(out, slots.sA.part), hist: pick(out, slots.sA.hist), nBlocks, n, wide: wideA }, statsA, (blk) => cpuStatsOfBlock(bytesA, a.dtype, n, blk));
+      mergeStatsTile({ words: pick(out, slots.sB.part), hist: pick(out, slots.sB.hist), nBlocks, n, wide: wideB }, statsB, (blk) => cpuStatsOfBlock(bytesB, b.dtype, n, blk));
       this.mergeDiffTile(ctx, t0, n, readDiffBlocks(pick(out, slots.part), nBlocks), pick(out, slots.hist), slots.rows >= 0 ? pick(out, slots.rows) : undefined, rows);
     }
   }
 
-  /** Decodes every element to its binary32 and binary64 bit patterns with decode.wgsl. */
+  /** Decodes every element to its binary32 and binary64 bit patterns (and quantization step) with decode.wgsl. */
   async decodeBits(bytes: Uint8Array, dtype: DType, count: number): Promise<DecodedBits> {
     const { code, size } = this.checkChunk({ bytes, dtype, count });
     const f32 = new Uint32Array(count);
     const f64 = new Uint32Array(2 * count);
-    if (count === 0) return { f32, f64 };
+    const steps = new Uint32Array(count);
+    if (count === 0) return { f32, f64, steps };
     const pipeline = await this.pipelines.get('decode', { CODE: code });
-    const tile = this.tileElements(size, 12, DECODE_WORKGROUP);
+    const tile = this.tileElements(size, 4 * DECODE_WORDS, DECODE_WORKGROUP);
     for (let t0 = 0; t0 < count; t0 += tile) {
       const n = Math.min(tile, count - t0);
       const grid = dispatchGrid(Math.ceil(n / DECODE_WORKGROUP), this.maxPerDimension);
       let slot = -1;
       const out = await runOnGpu(this.device, this.watch, `decoding a ${dtype} tile`, (run) => {
-        const src = run.input(bytes.subarray(t0 * size, (t0 + n) * size), 'decode src');
-        const o = run.output(n * 12, 'decoded');
+        const src = run.input(elementBytes(bytes, dtype, t0, n), 'decode src');
+        const o = run.output(n * 4 * DECODE_WORDS, 'decoded');
         run.dispatch(pipeline, [run.uniform(Uint32Array.of(n, grid[0], 0, 0), 'decode params'), src, o.buffer], grid, 'decode');
         slot = o.index;
       });
       const w = pick(out, slot);
       for (let i = 0; i < n; i++) {
-        f32[t0 + i] = w[3 * i] as number;
-        f64[2 * (t0 + i)] = w[3 * i + 1] as number;
-        f64[2 * (t0 + i) + 1] = w[3 * i + 2] as number;
+        const o = DECODE_WORDS * i;
+        f32[t0 + i] = w[o] as number;
+        f64[2 * (t0 + i)] = w[o + 1] as number;
+        f64[2 * (t0 + i) + 1] = w[o + 2] as number;
+        steps[t0 + i] = w[o + 3] as number;
       }
     }
-    return { f32, f64 };
+    return { f32, f64, steps };
+  }
+
+  /**
+   * Y = Δ_S·Ω of the rank sketch with sketch.wgsl (twin: sketchProduct). Rows the kernel's f32
+   * arithmetic cannot represent faithfully, and entries whose f32 sum is not finite, are computed
+   * by the twin; so is everything when Ω itself is out of range.
+   */
+  async sketch(deltaRows: readonly Float64Array[], omega: Float64Array, k: number): Promise<Float64Array> {
+    this.checkUsable();
+    const cols = sketchCols(deltaRows, omega, k);
+    const r = deltaRows.length;
+    if (r === 0 || k === 0 || cols === 0 || !omega.every(sketchSafe)) return sketchProduct(deltaRows, omega, k);
+    const y = new Float64Array(r * k);
+    const pipeline = await this.pipelines.get('sketch', {});
+    const lim = this.device.limits;
+    const binding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    if (cols * k * 4 > binding || cols * 4 > binding) return sketchProduct(deltaRows, omega, k);
+    // Rows per dispatch: within the tile cap (at least one row), a binding, and the dispatch grid.
+    const tileRows = Math.max(1, Math.floor(Math.min(binding, this.maxTileBytes) / (cols * 4)));
+    const perTile = Math.max(1, Math.min(tileRows, Math.floor((this.maxPerDimension * this.maxPerDimension * SKETCH_WORKGROUP) / k)));
+    const omega32 = Float32Array.from(omega);
+    for (let r0 = 0; r0 < r; r0 += perTile) {
+      const n = Math.min(perTile, r - r0);
+      const d32 = new Float32Array(n * cols);
+      const hostRows: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const row = deltaRows[r0 + i] as Float64Array;
+        let safe = true;
+        for (let j = 0; j < cols; j++) {
+          const d = row[j] as number;
+          // NaN is skipped by the twin: a 0 here adds nothing either.
+          if (d !== d) continue;
+          if (!sketchSafe(d)) safe = false;
+          d32[i * cols + j] = d;
+        }
+        if (!safe) hostRows.push(i);
+      }
+      const grid = dispatchGrid(Math.ceil((n * k) / SKETCH_WORKGROUP), this.maxPerDimension);
+      let slot = -1;
+      const out = await runOnGpu(this.device, this.watch, 'the rank sketch', (run) => {
+        const params = run.uniform(Uint32Array.of(n, cols, k, grid[0]), 'sketch params');
+        const deltas = run.input(new Uint8Array(d32.buffer), 'sketch deltas');
+        const om = run.input(new Uint8Array(omega32.buffer), 'sketch omega');
+        const o = run.output(n * k * 4, 'sketch y');
+        run.dispatch(pipeline, [params, deltas, om, o.buffer], grid, 'sketch');
+        slot = o.index;
+      });
+      const w = pick(out, slot);
+      const f = new Float32Array(w.buffer, w.byteOffset, n * k);
+      for (let i = 0; i < n; i++) {
+        let finite = true;
+        for (let c = 0; c < k; c++) finite &&= Number.isFinite(f[i * k + c] as number);
+        if (!finite) hostRows.push(i);
+        else for (let c = 0; c < k; c++) y[(r0 + i) * k + c] = f[i * k + c] as number;
+      }
+      for (const i of hostRows) y.set(sketchProduct([deltaRows[r0 + i] as Float64Array], omega, k), (r0 + i) * k);
+    }
+    return y;
   }
 
   dispose(): void {
@@ -277,18 +354,26 @@ export class WebGpuEngine implements ComputeEngine {
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
 
-  private checkChunk(chunk: RawChunk): { code: number; size: number } {
+  private checkUsable(): void {
     if (this.disposed) throw new SleuthError('internal_error', 'The WebGPU engine was used after dispose()');
     this.watch.check();
+  }
+
+  /** The chunk's kernel code and raw bytes per element (fractional for quant blocks). */
+  private checkChunk(chunk: RawChunk): { code: number; size: number } {
+    this.checkUsable();
     const code = gpuDtypeCode(chunk.dtype);
     if (code === undefined || !canDecode(chunk.dtype)) {
       throw new SleuthError('unsupported_dtype', `The engine does not decode ${chunk.dtype} tensors; they are compared by hash only`);
     }
-    const size = DTYPES[chunk.dtype].blockBytes;
-    if (chunk.bytes.byteLength !== chunk.count * size) {
-      throw new SleuthError('internal_error', `WebGPU engine: ${chunk.bytes.byteLength} bytes for ${chunk.count} × ${chunk.dtype}`);
+    const info = DTYPES[chunk.dtype];
+    if (chunk.count % info.blockElements !== 0 || chunk.bytes.byteLength !== (chunk.count / info.blockElements) * info.blockBytes) {
+      throw new SleuthError('internal_error', `WebGPU engine: ${chunk.bytes.byteLength} bytes for ${chunk.count} × ${chunk.dtype} (chunks hold whole ${info.blockElements}-element blocks)`);
     }
-    return { code, size };
+    if (isQuantCode(code) && BLOCK_ELEMENTS % info.blockElements !== 0) {
+      throw new SleuthError('internal_error', `WebGPU engine: ${chunk.dtype} blocks of ${info.blockElements} elements do not tile ${BLOCK_ELEMENTS}-element blocks`);
+    }
+    return { code, size: info.blockBytes / info.blockElements };
   }
 
   /**
@@ -319,8 +404,8 @@ export class WebGpuEngine implements ComputeEngine {
 
   /** The twin over chunk elements [start, start + len), into a scratch accumulator. */
   private cpuDiffRange(ctx: DiffContext, start: number, len: number, shareRows: boolean): DiffAccumulator {
-    const da = decodeChunk(ctx.a.bytes.subarray(start * ctx.sizeA, (start + len) * ctx.sizeA), ctx.a.dtype, len);
-    const db = decodeChunk(ctx.b.bytes.subarray(start * ctx.sizeB, (start + len) * ctx.sizeB), ctx.b.dtype, len);
+    const da = decodeElements(ctx.a.bytes, ctx.a.dtype, start, len);
+    const db = decodeElements(ctx.b.bytes, ctx.b.dtype, start, len);
     const s = scratchDiff(ctx.acc, shareRows);
     accumulateDiffCpu(s, da, db, ctx.firstElement + start);
     return s;
@@ -332,6 +417,11 @@ export class WebGpuEngine implements ComputeEngine {
       const s = blk.index * BLOCK_ELEMENTS;
       return [t0 + s, Math.min(BLOCK_ELEMENTS, n - s)];
     };
+    // The top-k threshold as it stood before this tile. Taken after merging the tile's hostFix
+    // blocks, an +Infinity threshold could come from a hostFix block *later* in the tile and
+    // wrongly exclude an earlier clean block whose Infinity changes win on index.
+    const last = acc.top[acc.top.length - 1];
+    const threshold = acc.top.length >= acc.topK && last !== undefined ? { magnitude: last.magnitude, wide: ctx.wide } : undefined;
     let sumSqDelta = 0;
     let dot = 0;
     let sumSqA = 0;
@@ -377,8 +467,6 @@ export class WebGpuEngine implements ComputeEngine {
 
     // Exact extremes: re-decode only the blocks whose rank key can still matter.
     const clean = blocks.filter((b) => !b.hostFix);
-    const last = acc.top[acc.top.length - 1];
-    const threshold = acc.top.length >= acc.topK && last !== undefined ? { magnitude: last.magnitude, wide: ctx.wide } : undefined;
     const chosen = new Map<number, DiffBlock>();
     for (const b of selectTopCandidates(clean, acc.topK, threshold)) chosen.set(b.index, b);
     for (const b of selectMaxAbsCandidates(clean, acc.maxAbs, ctx.wide)) chosen.set(b.index, b);
@@ -393,12 +481,15 @@ export class WebGpuEngine implements ComputeEngine {
 function diffFlags(dtypeA: DType, dtypeB: DType, codeA: number, codeB: number): { flags: number; wide: boolean; lower: (typeof DTYPES)[DType] } {
   const ia = DTYPES[dtypeA];
   const ib = DTYPES[dtypeB];
-  const same = dtypeA === dtypeB;
+  // As accumulateDiffCpu: bit patterns compare only for plain (1-element-block) dtypes.
+  const same = dtypeA === dtypeB && ia.blockElements === 1;
   const wide = isWideCode(codeA) || isWideCode(codeB);
   // The less precise float side sets the rounding grain (as in accumulateDiffCpu).
   const lowerIsA = (ia.mantissaBits ?? 0) < (ib.mantissaBits ?? 0);
   const bothFloat = ia.family === 'float' && ib.family === 'float';
-  const flags = (same ? DF_SAME : 0) | (wide ? DF_WIDE : 0) | (bothFloat ? DF_BOTH_FLOAT : 0) | (lowerIsA ? DF_LOWER_IS_A : 0);
+  // Quantized sides: the quantization steps are the tolerance.
+  const quant = isQuantCode(codeA) || isQuantCode(codeB);
+  const flags = (same ? DF_SAME : 0) | (wide ? DF_WIDE : 0) | (bothFloat ? DF_BOTH_FLOAT : 0) | (lowerIsA ? DF_LOWER_IS_A : 0) | (quant ? DF_QUANT : 0);
   return { flags, wide, lower: lowerIsA ? ia : ib };
 }
 
@@ -433,10 +524,39 @@ function pick(out: Uint32Array[], index: number): Uint32Array {
 }
 
 /** The twin's statistics of block `blk` of a tile's raw bytes (for blocks flagged hostFix). */
-function cpuStatsOfBlock(tileBytes: Uint8Array, dtype: DType, size: number, n: number, blk: number): StatsAccumulator {
+function cpuStatsOfBlock(tileBytes: Uint8Array, dtype: DType, n: number, blk: number): StatsAccumulator {
   const start = blk * BLOCK_ELEMENTS;
   const len = Math.min(BLOCK_ELEMENTS, n - start);
   const s = newStats();
-  accumulateStatsCpu(decodeChunk(tileBytes.subarray(start * size, (start + len) * size), dtype, len), s);
+  accumulateStatsCpu(decodeElements(tileBytes, dtype, start, len), s);
   return s;
+}
+
+/** The raw bytes of elements [start, start + len) of a chunk (both on whole blocks of `dtype`). */
+function elementBytes(bytes: Uint8Array, dtype: DType, start: number, len: number): Uint8Array {
+  const info = DTYPES[dtype];
+  return bytes.subarray((start / info.blockElements) * info.blockBytes, ((start + len) / info.blockElements) * info.blockBytes);
+}
+
+/**
+ * The twin's decode of elements [start, start + len) of a chunk. A range that cuts a quant block
+ * (a short row segment) decodes the whole blocks around it and keeps the range: each element's
+ * value and step depend only on its own block.
+ */
+function decodeElements(bytes: Uint8Array, dtype: DType, start: number, len: number): DecodedChunk {
+  const be = DTYPES[dtype].blockElements;
+  const s0 = Math.floor(start / be) * be;
+  const s1 = Math.ceil((start + len) / be) * be;
+  const whole = decodeChunk(elementBytes(bytes, dtype, s0, s1 - s0), dtype, s1 - s0);
+  if (s0 === start && s1 === start + len) return whole;
+  const off = start - s0;
+  const part: DecodedChunk = { dtype, count: len, values: whole.values.subarray(off, off + len), bits: whole.bits };
+  if (whole.steps !== undefined) part.steps = whole.steps.subarray(off, off + len);
+  return part;
+}
+
+/** A sketch input the f32 kernel handles (see SKETCH_MAX_ABS). */
+function sketchSafe(x: number): boolean {
+  const a = Math.abs(x);
+  return a === 0 || (a >= SKETCH_MIN_ABS && a <= SKETCH_MAX_ABS);
 }
