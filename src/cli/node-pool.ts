@@ -4,8 +4,7 @@ import { availableParallelism } from 'node:os';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { WorkerPool, type PromisifiedApi, type SpawnedWorker } from '../lib/analysis/worker-pool.ts';
-import type { Side } from '../lib/analysis/job.ts';
-import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
+import type { EngineRequest, PoolSources } from '../workers/worker-api.ts';
 
 export function spawnNodeWorker(): SpawnedWorker {
   // From the TypeScript sources a bootstrap registers tsx first; the bundle has a plain JS worker.
@@ -28,7 +27,7 @@ export function spawnNodeWorker(): SpawnedWorker {
   };
 }
 
-export function createNodePool(sources: Record<Side, SourceRef[]>, options: { engine: EngineRequest; workers?: number; chunkBytes?: number }): WorkerPool {
+export function createNodePool(sources: PoolSources, options: { engine: EngineRequest; workers?: number; chunkBytes?: number }): WorkerPool {
   return new WorkerPool({
     size: options.workers ?? Math.max(1, availableParallelism()),
     engine: options.engine,

@@ -1,60 +1,36 @@
 /**
  * The bad-input corpus, as data (CONVENTIONS.md habit 9, Netron's test list): every entry is a
- * small hermetic builder of one hostile or broken file, the file name it is saved under, the one
- * error code the loader must report for it, and where the case comes from. Nothing is downloaded:
- * malformed files are built, byte by byte, so each one documents exactly what is wrong with it.
+ * small hermetic builder of one hostile or broken file, the file name it is saved under, what the
+ * loader must report for it, and where the case comes from. Nothing is downloaded: malformed files
+ * are built, byte by byte, so each one documents exactly what is wrong with it.
+ *
+ * Layout: safetensors, shard-index and format-independent entries live here; the other formats
+ * have a folder each — gguf/, zip/, pytorch/ (zip and legacy checkpoints), pickle/, numpy/ — with
+ * their hermetic builders in builders/ (a pickle-opcode assembler, a ZIP writer with its own
+ * deflate, .npy and torch.save layouts). Entry shape: ./types.ts.
  *
  * tests/unit/corpus/corpus.test.ts runs every entry through `loadModel` (in-process), the in-process
  * comparison and the real CLI, and holds each to a time budget.
  *
  * Adding an entry: give it a unique `id` ("<format>/<slug>"), build the smallest file that shows the
- * problem, set `expect.code` (and `expect.offset` when the byte offset is part of the contract), and
- * name the `source`. Multi-file cases (a shard index and its shards) put the other files in
- * `siblings`; the runner saves them all in one folder.
+ * problem (≤ 64 KiB), and name the `source`. An unreadable file sets `expect.code` (and
+ * `expect.offset` when the byte offset is part of the contract; `expect.cause` when the code wraps a
+ * more precise one); a payload file sets `expect.notice` (the global that would run) and
+ * `expect.verdict: 'malicious-code'`; a file the reader can read but must flag sets `expect.notice`
+ * and `expect.verdict: 'inconclusive'`. Multi-file cases (a shard index and its shards) put the other
+ * files in `siblings`; the runner saves them all in one folder. Tensor names must be unique across
+ * entries: the CLI test loads every entry as one model.
  */
-import type { ErrorCode } from '../../src/lib/formats/errors.ts';
-import type { VerdictStatus } from '../../src/lib/report/types.ts';
 import { assemble, buildSafetensors, f32Bytes } from '../fixtures/safetensors-builder.ts';
+import { GGUF_ENTRIES } from './gguf/entries.ts';
+import { NUMPY_ENTRIES } from './numpy/entries.ts';
+import { PICKLE_ENTRIES } from './pickle/entries.ts';
+import { PYTORCH_ENTRIES } from './pytorch/entries.ts';
+import type { CorpusEntry } from './types.ts';
+import { ZIP_ENTRIES } from './zip/entries.ts';
 
-/** Formats of the corpus; other readers add theirs (gguf, pickle, pytorch-zip, npy, …). */
-export type CorpusFormat = 'generic' | 'safetensors' | 'safetensors-index' | (string & {});
-
-export type CorpusSource = `spec rule${string}` | `CVE-${string}` | `scanner bypass${string}` | 'fuzz find';
-
-export interface CorpusExpectation {
-  /** The code the loader must record as a problem. */
-  code: ErrorCode;
-  /** Byte offset the problem must carry, when part of the contract. */
-  offset?: number;
-  /** File the problem is about (default: the entry's `name`). */
-  file?: string;
-  /** Other codes the same input legitimately also raises (the set of codes must equal {code, ...alsoCodes}). */
-  alsoCodes?: readonly ErrorCode[];
-  /** Verdict of comparing the entry with itself (default "inconclusive": unreadable, so never clean). */
-  verdict?: Exclude<VerdictStatus, 'clean' | 'benign-precision'>;
-}
-
-export interface CorpusEntry {
-  /** Unique, "<format>/<slug>". */
-  id: string;
-  format: CorpusFormat;
-  /** File name the built bytes are saved under (decides the file's role, e.g. weights or index). */
-  name: string;
-  /** Hermetic builder: deterministic, no I/O. */
-  build: () => Uint8Array;
-  /** Other files of the same model folder (shards of an index …), by relative path. */
-  siblings?: () => Record<string, Uint8Array>;
-  expect: CorpusExpectation;
-  source: CorpusSource;
-  /** Why the case matters, in a sentence. */
-  note?: string;
-  /** In-process time budget (default DEFAULT_BUDGET_MS). */
-  budgetMs?: number;
-  /** A known defect of the tool: the runner skips the entry unless SLEUTH_CORPUS_ALL=1. */
-  knownIssue?: string;
-}
-
-export const DEFAULT_BUDGET_MS = 250;
+export type { CorpusEntry, CorpusExpectation, CorpusFormat, CorpusSource, NoticeExpectation } from './types.ts';
+export { DEFAULT_BUDGET_MS, MAX_CORPUS_FILE_BYTES } from './types.ts';
 
 // ── builders ────────────────────────────────────────────────────────────────
 
@@ -184,8 +160,8 @@ const H = {
   protoDtype: `{"a":{"__proto__":{"dtype":"F32"},"shape":[2,2],"data_offsets":[0,16]}}`,
   protoTwice: `{"__proto__":${entry('F32', [2, 2], 0, 16)},"__proto__":${entry('F16', [3], 16, 22)}}`,
   longName: `{"${'w'.repeat(5000)}":${entry('F32', [2, 2], 0, 16)}}`,
-  deepArrays: `{"__metadata__":{"x":${'['.repeat(100_000)}`,
-  deepObjects: `{${'"a":{'.repeat(100_000)}`,
+  deepArrays: `{"__metadata__":{"x":${'['.repeat(60_000)}`,
+  deepObjects: `{${'"a":{'.repeat(12_000)}`,
   nulPadded: `${VALID_HEADER}\u0000\u0000`,
 };
 
@@ -194,7 +170,7 @@ const INDEX_TEXT = {
   duplicate: `{"weight_map": {"dk.x": "${SHARD1}", "dk.x": "${SHARD2}"}}`,
 };
 
-export const CORPUS: readonly CorpusEntry[] = [
+const SAFETENSORS_ENTRIES: readonly CorpusEntry[] = [
   // ── any file ──────────────────────────────────────────────────────────────
   {
     id: 'generic/empty-file',
@@ -228,6 +204,22 @@ export const CORPUS: readonly CorpusEntry[] = [
     expect: { code: 'html_page', offset: 0 },
     source: 'fuzz find',
     note: 'The sniffer decoded Latin-1 and missed a UTF-8 byte-order mark before "<html" (fixed in sniff.ts).',
+  },
+  {
+    id: 'generic/html-page-as-pytorch-bin',
+    format: 'generic',
+    name: 'pytorch_model.bin',
+    build: () => utf8('<html>\n<head><title>Sign in</title></head>\n<body><form action="/login">…</form></body>\n</html>\n'),
+    expect: { code: 'html_page', offset: 0 },
+    source: 'spec rule: a login page saved under the checkpoint name (a gated model downloaded without a token)',
+  },
+  {
+    id: 'generic/lfs-pointer-as-pt',
+    format: 'generic',
+    name: 'model.pt',
+    build: () => utf8(LFS_POINTER),
+    expect: { code: 'git_lfs_pointer', offset: 0 },
+    source: 'spec rule: Git LFS pointer file (git-lfs docs/spec.md) in place of a torch checkpoint',
   },
   {
     id: 'generic/random-bytes-bin',
@@ -734,6 +726,7 @@ export const CORPUS: readonly CorpusEntry[] = [
     build: () => manyTinyTensors(10_000),
     expect: { code: 'truncated' },
     source: 'spec rule: limits.ts MAX_TENSORS_PER_FILE — validation stays linear in the tensor count',
+    oversize: 'linearity needs many tensors: a 600 kB header of 10,000 entries',
   },
   {
     id: 'safetensors/million-tiny-tensors',
@@ -743,6 +736,7 @@ export const CORPUS: readonly CorpusEntry[] = [
     expect: { code: 'truncated' },
     source: 'spec rule: limits.ts MAX_TENSORS_PER_FILE = 1,000,000 with a 64 MB header, under the 100 MB cap',
     budgetMs: 2_000,
+    oversize: 'a 64 MB header of 10^6 entries, the documented MAX_TENSORS_PER_FILE',
     knownIssue:
       'The strict-JSON header parse of 10^6 entries takes ~8 s and >1 GB in-process; in the CLI the worker hits its 384 MB heap cap and the run ends in worker_failed instead of the input error.',
   },
@@ -842,3 +836,5 @@ export const CORPUS: readonly CorpusEntry[] = [
     source: 'spec rule: RFC 8259 §8.1 — JSON exchanged between systems is UTF-8',
   },
 ];
+
+export const CORPUS: readonly CorpusEntry[] = [...SAFETENSORS_ENTRIES, ...GGUF_ENTRIES, ...ZIP_ENTRIES, ...PYTORCH_ENTRIES, ...PICKLE_ENTRIES, ...NUMPY_ENTRIES];

@@ -125,6 +125,12 @@ export const ERROR_CATALOGUE = {
   gpu_device_lost: ['environment', 'The GPU device was lost during the job.'],
   gpu_out_of_memory: ['environment', 'The GPU ran out of memory.'],
   usage: ['input', 'The command line is not valid.'],
+  // ── activations (src/lib/activations: forward passes, probes) ────────────
+  model_too_large: ['environment', 'Running the model needs more memory than the configured budget allows.'],
+  unsupported_architecture: ['input', 'The activation engine cannot run this model architecture or configuration.'],
+  tokenizer_unsupported: ['input', 'The tokenizer cannot encode text with this version; give token ids instead.'],
+  models_incompatible: ['input', 'The two models cannot be run side by side (architecture, shapes or vocabulary differ).'],
+  // ── end activations ──────────────────────────────────────────────────────
   internal_error: ['internal', 'A bug in Model Sleuth.'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;
 

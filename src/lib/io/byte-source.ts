@@ -97,8 +97,10 @@ export class BlobSource implements ByteSource {
     try {
       buf = await this.blob.slice(offset, offset + length).arrayBuffer();
     } catch (e) {
-      // Chromium raises NotReadableError when the file changed or vanished after it was picked.
-      throw new SleuthError('file_changed', `Could not read ${length} bytes at byte ${offset}: the file changed or was removed after it was selected (${String(e)})`, {
+      // Chromium raises NotReadableError when the file's size or modification time moved since it
+      // was picked (or it vanished); its own message blames permissions, so only its name is kept.
+      const why = e instanceof Error ? e.name : String(e);
+      throw new SleuthError('file_changed', `Could not read ${length} bytes at byte ${offset} of ${this.path}: the file changed on disk or was removed after it was selected (${why})`, {
         offset,
         file: this.path,
         cause: e,

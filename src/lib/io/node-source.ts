@@ -1,9 +1,16 @@
 /**
  * ByteSource over a file on disk (CLI, benchmarks, Node tests). Reads with positional `read`
- * into fresh buffers, so memory stays bounded by the chunk size whatever the file size, and
- * re-checks the file's size when it is closed so that a file changed mid-read is reported.
+ * into fresh buffers, so memory stays bounded by the chunk size whatever the file size.
+ *
+ * A file that changes while it is analysed is reported (`file_changed`), never silently mixed
+ * into a verdict: its size and modification time are checked against those it had when the
+ * analysis started (the `size`/`lastModified` given here) when the file is opened, after the read
+ * that reaches its last byte, and when it is closed — and at close, also that its path still names
+ * the same file (a copy swapped in by rename keeps the old inode open here, so it would otherwise
+ * go unnoticed). A read that comes up short is reported at once.
  */
 import { open, stat, readdir, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { SleuthError } from '../formats/errors.ts';
 import { MAX_FILES_PER_MODEL } from '../formats/limits.ts';
@@ -12,6 +19,8 @@ import { isModelRelatedPath } from '../formats/model-loader.ts';
 
 export class NodeFileSource implements ByteSource {
   private handle: Promise<FileHandle> | undefined;
+  /** Device and inode of the file first opened: a later open or the path must name the same file. */
+  private identity: { dev: number; ino: number } | undefined;
   readonly lastModified?: number;
   constructor(
     readonly absolutePath: string,
@@ -33,10 +42,36 @@ export class NodeFileSource implements ByteSource {
   }
 
   private fh(): Promise<FileHandle> {
-    this.handle ??= open(this.absolutePath, 'r').catch((e: unknown) => {
-      throw new SleuthError('read_failed', `Cannot open ${this.absolutePath}: ${(e as Error).message}`, { file: this.path, cause: e });
-    });
+    this.handle ??= this.openChecked();
     return this.handle;
+  }
+
+  private async openChecked(): Promise<FileHandle> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.absolutePath, 'r');
+    } catch (e) {
+      const gone = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new SleuthError(gone ? 'file_changed' : 'read_failed', gone ? `${this.path} was removed after the analysis started` : `Cannot open ${this.absolutePath}: ${(e as Error).message}`, { file: this.path, cause: e });
+    }
+    try {
+      this.verify(await fh.stat(), 'when it was opened');
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    return fh;
+  }
+
+  /** Throws file_changed unless `st` is the file this source was made for, unchanged. */
+  private verify(st: Stats, when: string): void {
+    const fail = (what: string): never => {
+      throw new SleuthError('file_changed', `${this.path} ${what} ${when}: the file changed while it was being analysed, so what was read cannot be vouched for`, { file: this.path });
+    };
+    if (st.size !== this.size) fail(`was ${this.size} bytes when the analysis started but ${st.size} bytes`);
+    if (this.lastModified !== undefined && st.mtimeMs !== this.lastModified) fail(`was modified (${isoTime(this.lastModified)} → ${isoTime(st.mtimeMs)})`);
+    if (this.identity === undefined) this.identity = { dev: st.dev, ino: st.ino };
+    else if (this.identity.dev !== st.dev || this.identity.ino !== st.ino) fail('was replaced by another file');
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -47,21 +82,44 @@ export class NodeFileSource implements ByteSource {
     while (done < length) {
       const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
       if (bytesRead === 0) {
-        throw new SleuthError('file_changed', `The file ended at byte ${offset + done} while ${this.size} bytes were expected: it changed while it was read`, {
+        throw new SleuthError('file_changed', `${this.path} ended at byte ${offset + done} while ${this.size} bytes were expected: it changed while it was read`, {
           offset: offset + done,
           file: this.path,
         });
       }
       done += bytesRead;
     }
+    // The read that reaches the last byte: the file must still be what it was (not grown, not
+    // rewritten in place while earlier parts were read).
+    if (offset + length === this.size) this.verify(await fh.stat(), 'by the end of its read');
     return buf;
   }
 
+  /** Releases the handle; throws file_changed if the file (or what its path names) changed meanwhile. */
   async close(): Promise<void> {
     const h = this.handle;
     this.handle = undefined;
-    if (h) await (await h).close();
+    if (!h) return;
+    // An open that failed has already reported why to the read that needed it.
+    const fh = await h.catch(() => undefined);
+    if (!fh) return;
+    try {
+      this.verify(await fh.stat(), 'by the end of its read');
+      let st: Stats;
+      try {
+        st = await stat(this.absolutePath);
+      } catch (e) {
+        throw new SleuthError('file_changed', `${this.path} was removed while it was being analysed`, { file: this.path, cause: e });
+      }
+      this.verify(st, 'by the end of its read');
+    } finally {
+      await fh.close();
+    }
   }
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /**

@@ -571,6 +571,11 @@ export async function parseGguf(source: ByteSource, options: ParseGgufOptions = 
     if (offset % BigInt(alignment) !== 0n) {
       fail('gguf_misaligned_offset', `${label} has data offset ${offset}; expected a multiple of the alignment ${alignment}`, offsetAt);
     }
+    // offset + size past int64 wraps in a reader that adds them unchecked (llama.cpp's ctx->size
+    // and data-offset accumulation overflows): an overflow, not a short file.
+    if (offset + bytes > INT64_MAX) {
+      fail('gguf_size_overflow', `${label} has data offset ${offset} and ${bytes} bytes of data, which end past int64 (2^63-1); expected data inside the file`, offsetAt);
+    }
     pending.push({
       info: { name, infoOffset, ggmlType: typeId, typeName: t.name, dtype: t.dtype, offset: 0, byteLength: 0 },
       ne,
@@ -591,8 +596,10 @@ export async function parseGguf(source: ByteSource, options: ParseGgufOptions = 
     const end = start + p.bytes;
     const label = `Tensor "${p.info.name}"`;
     if (end > size) {
-      const startNum = start > BigInt(Number.MAX_SAFE_INTEGER) ? p.info.infoOffset : Number(start);
-      fail('truncated', `${label} (${p.bytes} bytes at data offset ${p.offset}) ends at byte ${end}, past the end of the file (${source.size} bytes)`, startNum);
+      // Point at the missing data when it starts inside the file, else at the tensor info that
+      // places it beyond the end (an offset outside the file means nothing to the user).
+      const at = start < size ? Number(start) : p.info.infoOffset;
+      fail('truncated', `${label} (${p.bytes} bytes at data offset ${p.offset}, declared at byte ${p.info.infoOffset}) ends at byte ${end}, past the end of the file (${source.size} bytes)`, at);
     }
     const ne = p.ne.map((d, i) => toSafeNumber(d, `${label}: dimension ${i}`, p.info.infoOffset, 'gguf_size_overflow', file));
     tensors.push({

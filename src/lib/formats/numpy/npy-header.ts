@@ -52,6 +52,9 @@ export function sniffNpy(head: Uint8Array): boolean {
  */
 export function npyHeaderSize(prefix: Uint8Array, base: number, file: string): number {
   const err = (code: ErrorCode, msg: string, at: number): SleuthError => new SleuthError(code, msg, { offset: base + at, file });
+  if (prefix.length >= 6 && prefix.length < 10 && sniffNpy(prefix)) {
+    throw err('truncated', `The data ends at byte ${prefix.length}, inside the ${prefix.length < 8 ? 'version' : 'header length'} that follows the NumPy magic`, prefix.length < 8 ? 6 : 8);
+  }
   if (prefix.length < 10 || !sniffNpy(prefix)) {
     throw err('npy_bad_magic', `The data starts with ${hex(prefix.subarray(0, 6))}; expected the NumPy magic 93 4e 55 4d 50 59 ("\\x93NUMPY") and a version`, 0);
   }
@@ -127,6 +130,8 @@ const KINDS: Record<string, Record<number, DType>> = {
   b: { 1: 'BOOL' },
   c: { 8: 'C64' },
 };
+/** Item sizes numpy accepts per numeric kind. */
+const VALID_SIZES: Record<string, readonly number[]> = { f: [2, 4, 8, 10, 12, 16], c: [8, 16, 20, 24, 32], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
 /** One-letter type codes numpy also accepts (dtype.char), normalised to kind + size. */
 const CHAR_CODES: Record<string, [string, number]> = {
   '?': ['b', 1], b: ['i', 1], B: ['u', 1], h: ['i', 2], H: ['u', 2], i: ['i', 4], I: ['u', 4], l: ['i', 8], L: ['u', 8], q: ['i', 8], Q: ['u', 8],
@@ -161,7 +166,9 @@ function readDescr(v: PyLiteral, bad: () => SleuthError): NpyDescr {
   if (kind === 'M' || kind === 'm') return { text: v, dtype: undefined, itemSize: size, byteOrder, object: false, unsupported: 'datetime/timedelta dtype' };
   const dtype = KINDS[kind]?.[size];
   if (dtype === undefined) {
-    if ((kind === 'f' || kind === 'c' || kind === 'i' || kind === 'u' || kind === 'b') && size > 0) {
+    // Sizes numpy itself defines (f10/f12/f16 and c20/c24/c32 are long doubles on some platforms);
+    // anything else ('<f3') is refused by numpy ("data type not understood").
+    if ((VALID_SIZES[kind] ?? []).includes(size)) {
       return { text: v, dtype: undefined, itemSize: size, byteOrder, object: false, unsupported: `${kind}${size} has no comparable dtype here` };
     }
     throw bad();

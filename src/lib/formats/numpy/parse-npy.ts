@@ -18,7 +18,7 @@ import type { TensorEntry, TensorLayout } from '../manifest.ts';
 import type { SecurityFinding } from '../pickle/findings.ts';
 import { evaluatePickle, zipAnomalyFindings } from '../pickle/policy.ts';
 import { scanPickle, type PickleScan } from '../pickle/scan-pickle.ts';
-import { readZipDirectory, readZipMember, readZipMemberPrefix, ZIP_METHOD_STORED, type ReadZipOptions, type ZipAnomaly, type ZipDirectory, type ZipEntry } from '../zip/read-zip.ts';
+import { memberOffset, readZipDirectory, readZipMember, readZipMemberPrefix, ZIP_METHOD_STORED, type ReadZipOptions, type ZipAnomaly, type ZipDirectory, type ZipEntry } from '../zip/read-zip.ts';
 import type { ByteSource } from '../../io/byte-source.ts';
 import { columnMajorStrides } from '../pytorch/tensor-span.ts';
 import { npyHeaderSize, parseNpyHeader, type NpyHeader } from './npy-header.ts';
@@ -64,20 +64,24 @@ export async function parseNpz(source: ByteSource, options: { crc?: ReadZipOptio
   const out: NumpyFile = { format: 'npz', arrays: [], tensors: [], findings: [], problems: [], zip: dir, pickles: [] };
   const extra: ZipAnomaly[] = [];
   for (const e of dir.entries) {
-    if (dir.byName.get(e.name) !== e) continue; // duplicate names: reported by the ZIP reader, first one used
+    // Duplicate names are reported by the ZIP reader and the first is listed; np.load (zipfile)
+    // returns the *last*, so a later duplicate is still read when it is an object array (a pickle).
+    const duplicate = dir.byName.get(e.name) !== e;
     if (!e.name.toLowerCase().endsWith('.npy')) {
-      extra.push({ code: 'unexpected-member', severity: 'low', offset: e.localHeaderOffset, member: e.name, message: `"${e.name}" is not an .npy array; np.load exposes it only as raw bytes` });
+      extra.push({ code: 'unexpected-member', severity: 'low', offset: memberOffset(e, source.size), member: e.name, message: `"${e.name}" is not an .npy array; np.load exposes it only as raw bytes` });
       continue;
     }
     const name = e.name.slice(0, -4);
     try {
-      if (e.dataOffset === undefined) throw new SleuthError('zip_bad_local_header', `Member "${e.name}" has no usable local header`, { offset: e.localHeaderOffset, file });
+      if (e.dataOffset === undefined) throw new SleuthError('zip_bad_local_header', `Member "${e.name}" has no usable local header`, { offset: memberOffset(e, source.size), file });
       if (e.method === ZIP_METHOD_STORED) {
         const header = await readHeader(source, e.dataOffset, e.dataOffset + e.compressedSize, file);
+        if (duplicate && !header.descr.object) continue;
         await addArray(out, source, { name, member: e.name, header, start: e.dataOffset, end: e.dataOffset + e.compressedSize, inPlace: true });
       } else {
         const prefix = await readZipMemberPrefix(source, e, MAX_NPY_HEADER_BYTES + 12);
-        const header = parseNpyHeader(prefix, 0, `${file}:${e.name}`);
+        const header = memberHeader(prefix, e, file, source.size);
+        if (duplicate && !header.descr.object) continue;
         await addArray(out, source, { name, member: e.name, header, start: 0, end: e.uncompressedSize, inPlace: false, entry: e });
       }
     } catch (err) {
@@ -87,6 +91,16 @@ export async function parseNpz(source: ByteSource, options: { crc?: ReadZipOptio
   out.findings.unshift(...zipAnomalyFindings([...dir.anomalies, ...extra], file));
   out.zip = { ...dir, anomalies: [...dir.anomalies, ...extra] };
   return out;
+}
+
+/** The header of a deflated member: errors point at the member (offsets inside inflated bytes mean nothing in the file). */
+function memberHeader(prefix: Uint8Array, e: ZipEntry, file: string, fileSize: number): NpyHeader {
+  try {
+    return parseNpyHeader(prefix, 0, file);
+  } catch (err) {
+    if (err instanceof SleuthError) throw new SleuthError(err.code, `Deflated member "${e.name}", byte ${err.offset ?? 0} of its content: ${err.message}`, { offset: memberOffset(e, fileSize), file });
+    throw err;
+  }
 }
 
 async function readHeader(source: ByteSource, start: number, end: number, file: string): Promise<NpyHeader> {
@@ -113,8 +127,10 @@ async function addArray(out: NumpyFile, source: ByteSource, a: ArraySpec): Promi
   const where = a.member ?? file;
   const dataStart = a.start + h.headerLength;
   const available = a.end - dataStart;
+  // Offsets inside a deflated member mean nothing in the file: point at the member instead.
+  const at = (offset: number): number => (a.inPlace ? offset : a.entry ? memberOffset(a.entry, source.size) : 0);
   const problem = (code: 'npy_big_endian' | 'npy_object_array' | 'npy_member_compressed' | 'unsupported_dtype' | 'npy_truncated_data', message: string, offset: number): void => {
-    out.problems.push(new SleuthError(code, message, { offset, file }).toInfo());
+    out.problems.push(new SleuthError(code, message, { offset: at(offset), file }).toInfo());
   };
 
   if (h.descr.object) {
@@ -136,7 +152,7 @@ async function addArray(out: NumpyFile, source: ByteSource, a: ArraySpec): Promi
   // Structured dtypes are listed with an unknown item size: their data is taken to be the rest.
   const bytes = h.descr.itemSize === 0 ? BigInt(available) : h.numel * BigInt(h.descr.itemSize);
   if (bytes > BigInt(available)) {
-    throw new SleuthError('npy_truncated_data', `Array "${a.name}" (${h.descr.text}, shape [${h.shape.join(', ')}]) needs ${bytes} bytes of data from byte ${dataStart} but ${where} holds only ${available}`, { offset: dataStart, file });
+    throw new SleuthError('npy_truncated_data', `Array "${a.name}" (${h.descr.text}, shape [${h.shape.join(', ')}]) needs ${bytes} bytes of data from byte ${dataStart} but ${where} holds only ${available}`, { offset: at(dataStart), file });
   }
   const dataLength = Number(bytes);
   if (dataLength < available) h.notes.push(`${available - dataLength} bytes follow the array data (numpy ignores them)`);
@@ -150,7 +166,7 @@ async function addArray(out: NumpyFile, source: ByteSource, a: ArraySpec): Promi
     return;
   }
   if (!a.inPlace) {
-    problem('npy_member_compressed', `Array "${a.name}" (${h.descr.text}, shape [${h.shape.join(', ')}]) is in deflate-compressed member "${a.member ?? ''}": it can be hashed but not streamed in place`, a.entry?.localHeaderOffset ?? 0);
+    problem('npy_member_compressed', `Array "${a.name}" (${h.descr.text}, shape [${h.shape.join(', ')}]) is in deflate-compressed member "${a.member ?? ''}": it can be hashed but not streamed in place`, 0);
     return;
   }
   if (h.descr.byteOrder === 'big') {

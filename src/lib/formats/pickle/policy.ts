@@ -133,6 +133,7 @@ const CRITICAL_MODULES: Record<string, string> = {
   pdb: 'runs Python source / debugger',
   bdb: 'runs Python source / debugger',
   doctest: 'runs Python source',
+  idlelib: 'runs Python source (IDLE shell internals)',
   platform: 'runs external commands (platform.popen in old Pythons)',
   builtins: 'Python builtins',
   winreg: 'Windows registry access',
@@ -176,6 +177,13 @@ const CRITICAL_PREFIXES: [string, string][] = [
   ['torch.distributed.', 'process groups and RPC'],
   ['torch.multiprocessing.', 'spawns processes'],
   ['torch.package.', 'imports packaged code'],
+  // Code-running helpers under torch names (scanner bypasses: a torch prefix looks like plumbing).
+  ['torch.jit.unsupported_tensor_ops.', 'runs Python source (execWrapper is exec)'],
+  ['torch.fx.experimental.symbolic_shapes.', 'evaluates guard expressions with eval'],
+  ['torch.utils.bottleneck.', 'runs scripts under profilers'],
+  ['torch.utils.collect_env.', 'runs external commands'],
+  ['torch.utils._config_module.', 'nested unpickling of config bytes'],
+  ['torch.testing._internal.', 'test helpers that run code and subprocesses'],
 ];
 
 const ALLOWED_EXACT = new Set([

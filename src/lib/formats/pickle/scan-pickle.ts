@@ -106,6 +106,7 @@ export type PickleAnomalyCode =
   | 'opcodes-after-stop'
   | 'stack-underflow'
   | 'memo-missing'
+  | 'memo-bomb'
   | 'ext-opcode'
   | 'duplicate-key'
   | 'unsupported-protocol'
@@ -326,6 +327,11 @@ export async function scanPickle(input: PickleInput, options: ScanPickleOptions 
         memoDense.push(next);
       }
     } else {
+      // CPython's C unpickler grows its memo table to the index (Modules/_pickle.c
+      // _Unpickler_MemoPut → _Unpickler_ResizeMemoList(idx * 2)): one far index costs it gigabytes.
+      if (index - memoDense.length > limits.sparseMemo && !anomalyCounts.has('memo-bomb')) {
+        anomaly('memo-bomb', 'high', `${opcodeName(opByte)} at byte ${opAt} stores memo entry ${index} while only ${memoSize()} exist: CPython's unpickler would grow its memo table to ~${index * 2} slots (${Math.round((index * 16) / 2 ** 30)} GiB) — a memo bomb`);
+      }
       if (memoSparse.size >= limits.sparseMemo) throw fail('pickle_memo_too_large', `The memo holds ${memoSparse.size} entries at scattered indices at byte ${opAt} (this one: ${index}); expected at most ${limits.sparseMemo} (memo bomb — CPython's pickler numbers its memo 0, 1, 2, …)`);
       memoSparse.set(index, v);
     }
@@ -467,7 +473,9 @@ export async function scanPickle(input: PickleInput, options: ScanPickleOptions 
           dictKeys.set(target, keys);
         }
         if (keys.has(k.v)) {
-          anomaly('duplicate-key', 'medium', `Key ${JSON.stringify(k.v.slice(0, 200))} is set twice in the same mapping (second time at byte ${opAt}); a loader keeps only the last value, so the first is shadowed`);
+          // No pickler writes this (a dict cannot hold a key twice): the file was crafted so that
+          // last-wins and first-wins readers see different values.
+          anomaly('duplicate-key', 'high', `Key ${JSON.stringify(k.v.slice(0, 200))} is set twice in the same mapping (second time at byte ${opAt}); a loader keeps only the last value, so the first is shadowed — no pickler writes a repeated key`);
         }
         keys.add(k.v);
       }

@@ -31,7 +31,7 @@ import type { SecurityFinding } from '../pickle/findings.ts';
 import { evaluatePickle, zipAnomalyFindings } from '../pickle/policy.ts';
 import { scanPickle, scanPickleStream, type NamedTensor, type PickleScan } from '../pickle/scan-pickle.ts';
 import { asNumber, asSequence, asString, type PValue, type StorageRecord } from '../pickle/values.ts';
-import { readZipDirectory, readZipMember, sniffZip, ZIP_METHOD_STORED, type ReadZipOptions, type ZipAnomaly, type ZipDirectory, type ZipEntry } from '../zip/read-zip.ts';
+import { memberOffset, readZipDirectory, readZipMember, readZipMemberPrefix, sniffZip, ZIP_METHOD_DEFLATE, ZIP_METHOD_STORED, type ReadZipOptions, type ZipAnomaly, type ZipDirectory, type ZipEntry } from '../zip/read-zip.ts';
 import { CachedReader } from '../zip/cached-reader.ts';
 import type { ByteSource } from '../../io/byte-source.ts';
 import { storageTypeInfo, torchDtypeInfo, type TorchTypeInfo } from './torch-dtypes.ts';
@@ -314,17 +314,17 @@ async function parseZipCheckpoint(source: ByteSource, options: ParseTorchOptions
       bytes = await readZipMember(source, e);
     } catch (err) {
       b.problems.push(toErrorInfo(err, file));
-      b.findings.push({ kind: 'pickle-anomaly', severity: 'high', code: 'scan-incomplete', file, member: e.name, offset: e.dataOffset ?? e.localHeaderOffset, message: `The pickle member "${e.name}" could not be read, so its globals are unknown` });
+      b.findings.push({ kind: 'pickle-anomaly', severity: 'high', code: 'scan-incomplete', file, member: e.name, offset: e.dataOffset ?? memberOffset(e, source.size), message: `The pickle member "${e.name}" could not be read, so its globals are unknown` });
       continue;
     }
     if (e.method !== ZIP_METHOD_STORED && !e.name.endsWith('.debug_pkl')) {
-      extraAnomalies.push({ code: 'compressed-member', severity: torchscript ? 'info' : 'medium', offset: e.localHeaderOffset, member: e.name, message: `"${e.name}" is deflate-compressed (torch.save stores every member); offsets reported inside it are offsets in its inflated content` });
+      extraAnomalies.push({ code: 'compressed-member', severity: torchscript ? 'info' : 'medium', offset: memberOffset(e, source.size), member: e.name, message: `"${e.name}" is deflate-compressed (torch.save stores every member); offsets reported inside it are offsets in its inflated content` });
     }
     const base = e.method === ZIP_METHOD_STORED ? (e.dataOffset ?? 0) : 0;
     const scan = await scanPickle(bytes, { file, baseOffset: base });
     pickles.push({ member: e.name, scan: strip(scan) });
     b.scanFindings(scan, e.name, torchscript);
-    if (!scan.complete) b.problem('torch_scan_incomplete', `The pickle "${e.name}" could not be read to its end (${scan.error?.message ?? 'unknown reason'}); tensors and globals after byte ${scan.endOffset} are unknown`, scan.endOffset);
+    if (!scan.complete) b.problem('torch_scan_incomplete', `The pickle "${e.name}" could not be read to its end (${reason(scan)}); tensors and globals after byte ${scan.endOffset} are unknown`, e.method === ZIP_METHOD_STORED ? stopAt(scan) : (e.dataOffset ?? memberOffset(e, source.size)));
     // Bytes after STOP: pickle.load ignores them, but they may hold a second payload for another reader.
     if (scan.complete && scan.endOffset < base + bytes.length) {
       const rest = await scanPickleStream(bytes.subarray(scan.endOffset - base), { file, baseOffset: scan.endOffset, maxPickles: MAX_PICKLES_PER_STREAM });
@@ -347,10 +347,10 @@ async function parseZipCheckpoint(source: ByteSource, options: ParseTorchOptions
         referenced.add(entry);
         if (entry.method !== ZIP_METHOD_STORED || entry.dataOffset === undefined) {
           if (entry.method !== ZIP_METHOD_STORED && !storages.has(entry.name)) {
-            extraAnomalies.push({ code: 'compressed-member', severity: 'medium', offset: entry.localHeaderOffset, member: entry.name, message: `Storage "${entry.name}" is deflate-compressed; torch.save stores storages uncompressed` });
+            extraAnomalies.push({ code: 'compressed-member', severity: 'medium', offset: memberOffset(entry, source.size), member: entry.name, message: `Storage "${entry.name}" is deflate-compressed; torch.save stores storages uncompressed` });
             storages.set(entry.name, { key: s.key, storageType: s.storageType, location: s.location, byteLength: declared, member: entry.name });
           }
-          return miss(entry.dataOffset === undefined ? 'torch_missing_storage' : 'torch_storage_compressed', `Tensor "${pm.namePrefix}${named.name}": storage member "${entry.name}" ${entry.dataOffset === undefined ? 'has no usable local header' : 'is compressed, so it cannot be read in place'}`, entry.localHeaderOffset, file);
+          return miss(entry.dataOffset === undefined ? 'torch_missing_storage' : 'torch_storage_compressed', `Tensor "${pm.namePrefix}${named.name}": storage member "${entry.name}" ${entry.dataOffset === undefined ? 'has no usable local header' : 'is compressed, so it cannot be read in place'}`, memberOffset(entry, source.size), file);
         }
         if (entry.uncompressedSize < declared) {
           return miss('torch_storage_too_small', `Storage "${entry.name}" holds ${entry.uncompressedSize} bytes but its persistent id declares ${s.numel} × ${info?.size ?? 1} = ${declared}`, entry.dataOffset, file);
@@ -365,16 +365,30 @@ async function parseZipCheckpoint(source: ByteSource, options: ParseTorchOptions
     }
   }
 
-  // Members the checkpoint does not account for.
+  // Members the checkpoint does not account for. Those torch never reads are where a second-stage
+  // payload hides (an extra "storage", a second data.pkl under the same name — Python's zipfile
+  // picks the last): any of them that is a pickle is scanned for its globals too.
+  const hidden: ZipEntry[] = [];
   for (const e of dir.entries) {
     if (referenced.has(e)) continue;
     const rel = e.name.startsWith(prefix) ? e.name.slice(prefix.length) : undefined;
     if (rel === undefined) {
-      extraAnomalies.push({ code: 'unexpected-member', severity: 'medium', offset: e.localHeaderOffset, member: e.name, message: `"${e.name}" lies outside the checkpoint folder "${prefix}"; torch never reads it` });
+      extraAnomalies.push({ code: 'unexpected-member', severity: 'medium', offset: memberOffset(e, source.size), member: e.name, message: `"${e.name}" lies outside the checkpoint folder "${prefix}"; torch never reads it` });
+      hidden.push(e);
     } else if (rel.startsWith('data/') || rel.startsWith('constants/')) {
-      extraAnomalies.push({ code: 'unreferenced-member', severity: 'medium', offset: e.localHeaderOffset, member: e.name, message: `Storage member "${e.name}" (${e.uncompressedSize} bytes) is not referenced by any pickle; its bytes are invisible to torch.load` });
+      extraAnomalies.push({ code: 'unreferenced-member', severity: 'medium', offset: memberOffset(e, source.size), member: e.name, message: `Storage member "${e.name}" (${e.uncompressedSize} bytes) is not referenced by any pickle; its bytes are invisible to torch.load` });
+      hidden.push(e);
+    } else if (dir.byName.get(e.name) !== e && pickleMembers.some((pm) => pm.entry.name === e.name)) {
+      hidden.push(e); // a duplicate of a pickle member (the ZIP reader reports the duplicate name)
     } else if (!TORCH_SAVE_MEMBERS.has(rel) && !(torchscript && (rel.startsWith('code/') || rel.startsWith('extra/') || rel.startsWith('.data/') || rel === 'bytecode.pkl'))) {
-      extraAnomalies.push({ code: 'unexpected-member', severity: 'low', offset: e.localHeaderOffset, member: e.name, message: `"${e.name}" is not a member torch.save writes` });
+      extraAnomalies.push({ code: 'unexpected-member', severity: 'low', offset: memberOffset(e, source.size), member: e.name, message: `"${e.name}" is not a member torch.save writes` });
+      hidden.push(e);
+    }
+  }
+  for (const e of hidden) {
+    for (const scan of await scanHiddenPickle(source, e)) {
+      pickles.push({ member: e.name, scan: strip(scan) });
+      b.scanFindings(scan, e.name, torchscript);
     }
   }
   if (!dataPkl) b.problem('torch_no_data_pkl', `The archive folder "${prefix}" has no data.pkl`, dir.centralDirectoryOffset);
@@ -394,6 +408,80 @@ async function parseZipCheckpoint(source: ByteSource, options: ParseTorchOptions
   };
   if (version !== undefined) result.version = version;
   return result;
+}
+
+/**
+ * A ZIP archive at the end of a file of another format (a GGUF, safetensors, .npy or pickle file
+ * with an archive appended or hidden in its last tensor): this reader sees the outer format, but
+ * Python's zipfile — and the scanners built on it — find the end record in the tail and open the
+ * archive. Returns a `polyglot-zip` finding and the findings of every pickle among its members;
+ * nothing when the tail holds no readable ZIP directory.
+ */
+export async function scanZipPolyglot(source: ByteSource, outerFormat: string): Promise<SecurityFinding[]> {
+  if (source.size < 22) return [];
+  let dir: ZipDirectory;
+  try {
+    dir = await readZipDirectory(source, { crc: 'none' });
+  } catch {
+    return [];
+  }
+  if (dir.entries.length === 0) return [];
+  const file = source.path;
+  const findings: SecurityFinding[] = [
+    {
+      kind: 'zip-anomaly',
+      severity: 'high',
+      code: 'polyglot-zip',
+      file,
+      offset: dir.eocdOffset,
+      message: `${file} is also a ZIP archive (${dir.entries.length} member(s)${dir.entries[0] ? `, the first "${dir.entries[0].name.slice(0, 200)}"` : ''}; end record at byte ${dir.eocdOffset}): this reader reads it as ${outerFormat}, while zipfile-based tools open the archive`,
+    },
+  ];
+  for (const e of dir.entries.slice(0, 1000)) {
+    for (const scan of await scanHiddenPickle(source, e)) findings.push(...evaluatePickle(scan, { file, member: e.name }));
+  }
+  return findings;
+}
+
+/** Bytes of an unaccounted member read to look for a hidden pickle (storages are usually larger: only their first bytes matter). */
+const HIDDEN_PICKLE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The pickles in a member torch never reads, when it holds any: scans that import something
+ * (a member of raw tensor bytes or text yields none and is left alone).
+ */
+async function scanHiddenPickle(source: ByteSource, e: ZipEntry): Promise<PickleScan[]> {
+  if (e.dataOffset === undefined || e.encrypted || (e.method !== ZIP_METHOD_STORED && e.method !== ZIP_METHOD_DEFLATE) || e.uncompressedSize === 0) return [];
+  let bytes: Uint8Array;
+  try {
+    bytes = e.method === ZIP_METHOD_STORED ? await source.read(e.dataOffset, Math.min(e.compressedSize, HIDDEN_PICKLE_MAX_BYTES)) : await readZipMemberPrefix(source, e, HIDDEN_PICKLE_MAX_BYTES);
+  } catch {
+    return []; // unreadable members are reported by the ZIP reader
+  }
+  if (!looksLikePickle(bytes)) return [];
+  const base = e.method === ZIP_METHOD_STORED ? e.dataOffset : 0;
+  const scans = await scanPickleStream(bytes, { file: source.path, baseOffset: base, maxPickles: 16 });
+  return scans.some((sc) => sc.globals.length > 0) ? scans : [];
+}
+
+/** A pickle's first bytes: PROTO 0-5, or a protocol-0/1 GLOBAL "c<module>\n<name>\n", or a container opcode with STOP at the end. */
+function looksLikePickle(b: Uint8Array): boolean {
+  if (b.length < 2) return false;
+  if (b[0] === 0x80) return (b[1] as number) <= 5;
+  let head = '';
+  for (let i = 0; i < Math.min(b.length, 256); i++) head += String.fromCharCode(b[i] as number);
+  if (/^c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n/.test(head)) return true;
+  return '(]}'.includes(head[0] ?? '') && b[b.length - 1] === 0x2e;
+}
+
+/** Why a scan stopped, led by the precise pickle code ("pickle_mark_too_deep: 10000 MARKs are open …"). */
+function reason(scan: PickleScan): string {
+  return scan.error ? `${scan.error.code}: ${scan.error.message}` : 'unknown reason';
+}
+
+/** Where a scan stopped: the opcode it failed on (the error's offset), else where reading ended. */
+function stopAt(scan: PickleScan): number {
+  return scan.error?.offset ?? scan.endOffset;
 }
 
 function miss(code: ErrorCode, message: string, offset: number, file: string): ErrorInfo {
@@ -450,7 +538,7 @@ async function parseLegacyCheckpoint(source: ByteSource): Promise<TorchCheckpoin
         b.scanFindings(r, undefined, false);
       }
     }
-    for (const s of scans) if (!s.complete) b.problem('torch_scan_incomplete', `A pickle at byte ${s.startOffset} could not be read to its end (${s.error?.message ?? ''})`, s.endOffset);
+    for (const s of scans) if (!s.complete) b.problem('torch_scan_incomplete', `A pickle at byte ${s.startOffset} could not be read to its end (${reason(s)})`, stopAt(s));
     return { format: 'pytorch-legacy', tensors: [], details: [], storages: [], findings: b.findings, problems: b.problems, byteOrder, pickles };
   }
 
@@ -495,6 +583,17 @@ async function parseLegacyCheckpoint(source: ByteSource): Promise<TorchCheckpoin
   }
   if (!broken && pos < source.size) {
     b.findings.push({ kind: 'pickle-anomaly', severity: 'medium', code: 'data-after-storages', file, offset: pos, message: `${source.size - pos} bytes follow the last storage record (byte ${pos}); torch.load never reads them` });
+    // A pickle appended there is a payload for a second-stage loader: scan it too.
+    const tail = await source.read(pos, Math.min(source.size - pos, HIDDEN_PICKLE_MAX_BYTES));
+    if (looksLikePickle(tail)) {
+      const rest = await scanPickleStream(tail, { file, baseOffset: pos, maxPickles: 16 });
+      if (rest.some((sc) => sc.globals.length > 0)) {
+        for (const r of rest) {
+          pickles.push({ scan: strip(r) });
+          b.scanFindings(r, undefined, false);
+        }
+      }
+    }
   }
   for (const named of main.tensors) {
     b.add(named, '', (s) => located.get(s.key) ?? miss('torch_missing_storage', `Tensor "${named.name}" needs storage "${s.key}", which ${broken ? 'could not be located' : 'is not in the storage key list'}`, s.offset, file));
@@ -511,7 +610,7 @@ async function parsePickleFile(source: ByteSource): Promise<TorchCheckpoint> {
   const pickles = scans.map((scan) => ({ scan: strip(scan) }));
   for (const s of scans) {
     b.scanFindings(s, undefined, false);
-    if (!s.complete) b.problem('torch_scan_incomplete', `The pickle at byte ${s.startOffset} could not be read to its end (${s.error?.message ?? ''})`, s.endOffset);
+    if (!s.complete) b.problem('torch_scan_incomplete', `The pickle at byte ${s.startOffset} could not be read to its end (${reason(s)})`, stopAt(s));
   }
   const last = scans[scans.length - 1];
   if (last?.complete && scans.length >= MAX_PICKLES_PER_STREAM && last.endOffset < source.size) {

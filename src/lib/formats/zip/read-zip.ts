@@ -627,7 +627,13 @@ export async function readZipMember(source: ByteSource, entry: ZipEntry, maxByte
     }
     return source.read(at, entry.compressedSize);
   }
-  const { bytes } = await inflateRange(source, at, entry.compressedSize, { maxOutput: maxBytes, what: `Member "${entry.name}"` });
+  // Decompression bombs (CWE-409): a member declaring more than the cap is refused before any
+  // inflating, and one that inflates past its declared size (a 60 KB member "of 200 bytes" that
+  // expands to 62 MB) is stopped as soon as it does — memory and time bounded by the declaration.
+  if (entry.uncompressedSize > maxBytes) {
+    throw new SleuthError('zip_member_too_large', `Member "${entry.name}" declares ${entry.uncompressedSize} bytes uncompressed; expected at most ${maxBytes} for a member read whole (decompression-bomb guard)`, { offset: at, file: source.path });
+  }
+  const { bytes } = await inflateRange(source, at, entry.compressedSize, { maxOutput: entry.uncompressedSize, what: `Member "${entry.name}" (declared ${entry.uncompressedSize} bytes uncompressed)` });
   return bytes;
 }
 
@@ -639,10 +645,18 @@ export async function readZipMemberPrefix(source: ByteSource, entry: ZipEntry, l
   return bytes;
 }
 
+/**
+ * The offset messages about a member point at: its local header when the stated offset lies in the
+ * file, else its central directory record (a hostile record may state any local header offset).
+ */
+export function memberOffset(entry: ZipEntry, fileSize: number): number {
+  return entry.localHeaderOffset < fileSize ? entry.localHeaderOffset : entry.centralOffset;
+}
+
 function checkReadable(source: ByteSource, entry: ZipEntry): number {
   const at = entry.dataOffset;
   if (at === undefined) {
-    throw new SleuthError('zip_bad_local_header', `Member "${entry.name}" has no usable local header, so its data cannot be located`, { offset: entry.localHeaderOffset, file: source.path });
+    throw new SleuthError('zip_bad_local_header', `Member "${entry.name}" has no usable local header (stated at byte ${entry.localHeaderOffset}), so its data cannot be located`, { offset: memberOffset(entry, source.size), file: source.path });
   }
   if (entry.encrypted) throw new SleuthError('zip_member_unreadable', `Member "${entry.name}" is encrypted; its content cannot be read`, { offset: at, file: source.path });
   if (entry.method !== ZIP_METHOD_STORED && entry.method !== ZIP_METHOD_DEFLATE) {

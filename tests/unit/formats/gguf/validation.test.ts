@@ -198,9 +198,13 @@ describe('GGUF tensor infos', () => {
     await expectCode(b64.bytes, 'gguf_misaligned_offset', b64.layout.offsetFieldOffsets[0]);
   });
 
-  it('rejects tensor data past the end of the file (truncated), pointing at the data', async () => {
+  it('rejects tensor data past the end of the file (truncated), pointing inside the file', async () => {
+    // Data that starts beyond the end: the offset is the tensor info that places it there.
     const b = buildGguf({ tensors: [t(), t({ name: 'v', offset: 1n << 20n })] });
-    await expectCode(b.bytes, 'truncated', b.layout.dataStart + (1 << 20));
+    await expectCode(b.bytes, 'truncated', b.layout.tensorInfoOffsets[1]);
+    // Data that starts inside the file but runs past its end: the offset is where the data starts.
+    const cut = buildGguf({ tensors: [t(), t({ name: 'v', offset: 256n })] });
+    await expectCode(cut.bytes.subarray(0, cut.bytes.length - 4), 'truncated', cut.layout.dataStart + 256);
     const huge = buildGguf({ tensors: [t({ offset: 1n << 62n })] });
     await expectCode(huge.bytes, 'truncated', huge.layout.tensorInfoOffsets[0]);
   });
