@@ -9,7 +9,9 @@
  * and reports ratios (peer time / ours) and peak RSS. Scenarios: a tampered suspect (rank-1 edit,
  * bit flips, token rows) and a full fine-tune (every matrix changed).
  *
- * Options: --scenario tampered,finetune,gguf-q8_0,gguf-q4_k|all (default all) · --skip-browser · --size small (≈ 110 MB, smoke run)
+ * Options: --scenario tampered,finetune,gguf-q8_0,gguf-q4_k,engines,activations|all (default all) · --skip-browser · --size small (≈ 110 MB, smoke run)
+ * `engines`: WebGPU vs CPU-twin kernel throughput in headless Chromium (tests/browser/engine-bench.test.ts);
+ * `activations`: forward-pass throughput against PyTorch (bench/activations-bench.ts).
  * Also: rank-estimation overhead (finetune with and without it) and the GGUF dequantize+compare
  * throughput relative to safetensors-vs-safetensors on the same weights.
  */
@@ -139,6 +141,17 @@ async function waitForServer(url: string): Promise<void> {
   throw new Error(`server at ${url} did not start`);
 }
 
+/** Runs a child to completion and returns its standard output (stderr passes through). */
+function childOutput(cmd: string, cmdArgs: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, cmdArgs, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+}
+
 const fmt = (t: Timing | undefined): string => (t ? `${t.seconds.toFixed(2)} s, peak RSS ${t.peakRssMiB.toFixed(0)} MiB` : 'skipped');
 
 async function main(): Promise<void> {
@@ -209,6 +222,19 @@ async function main(): Promise<void> {
     const browser = skipBrowser ? undefined : await browserRun(kg, path);
     log(`model-sleuth browser: ${fmt(browser)}`);
     record(name, { cli, browser: browser ?? null, parametersPerSecond: params / cli.seconds, relativeToSafetensors: relative ?? null });
+  }
+  if (want('engines')) {
+    log('\n== engines: WebGPU (SwiftShader here) vs the CPU twin in Chromium, 8 MiB per side ==');
+    const out = await childOutput('npx', ['vitest', 'run', '--project', 'browser', 'tests/browser/engine-bench.test.ts'], { VITE_ENGINE_BENCH: '1' });
+    const lines = [...out.matchAll(/\[engine-bench\] (.*)/g)].map((m) => m[1] ?? '');
+    for (const l of lines) log(`  ${l}`);
+    record('engines', lines);
+  }
+  if (want('activations')) {
+    log('\n== activations: forward pass vs PyTorch ==');
+    const out = await childOutput(process.execPath, [join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repo, 'bench', 'activations-bench.ts'), ...(small ? ['--layers', '2'] : [])], {});
+    log(out);
+    record('activations', out.trim().split('\n').slice(-8));
   }
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   log(`\nresults written to ${join(dir, 'results.json')}`);

@@ -4,9 +4,9 @@
  * inconclusive); 2 = usage error or unreadable input (stable code and message on stderr).
  * Progress goes to stderr; `--json -` writes the report to stdout.
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { compareModels, type CompareProgress } from '../lib/analysis/compare.ts';
 import { describeError, SleuthError, toErrorInfo, type ErrorInfo } from '../lib/formats/errors.ts';
 import { openPath } from '../lib/io/node-source.ts';
@@ -17,17 +17,25 @@ import { createNodePool } from './node-pool.ts';
 import { createNodeSha256 } from '../lib/evidence/sha256-node.ts';
 import { TOOL_VERSION } from '../lib/version.ts';
 import { writeReportOutputs } from './outputs.ts';
+// ── case file (issue 6): hash and verify commands ──
+import { runHashCommand } from './hash.ts';
+import { runVerifyCommand } from './verify.ts';
+// ── end case file ──
 
 export const USAGE = `model-sleuth ${TOOL_VERSION} — AI model forensics
 
 Usage:
-  model-sleuth compare <known-good> <suspect> [--json F] [--html F] [--md F] [--engine cpu|webgpu|auto] [--workers N]
+  model-sleuth compare <known-good> <suspect> [--adapter P] [--json F] [--html F] [--md F] [--sarif F] [--engine cpu|webgpu|auto] [--workers N]
   model-sleuth scan <path> [--json F] [--engine cpu|webgpu|auto] [--workers N]
-  model-sleuth hash <path>
+  model-sleuth hash <path> [--workers N]
+  model-sleuth activations <known-good> <suspect> --prompt "…" [--max-new-tokens N] [--json F] [--engine cpu|webgpu|auto]  (activations --help)
+  model-sleuth verify <path> --manifest F [--key PEM | --cert PEM] [--json F] [--sarif F]
   model-sleuth --help | --version
 
 A path is a model file or a folder (every model-related file inside: *.safetensors + index,
 config.json, tokenizer files, …). F may be "-" for standard output.
+verify checks a folder against a sha256sum file or an OpenSSF Model Signing bundle (the signature
+is checked offline with --key or --cert; certificate chains and transparency logs are not).
 Exit codes: 0 clean or benign-precision · 1 tampered, malicious-code or inconclusive · 2 usage error or unreadable input.`;
 
 interface Parsed {
@@ -37,8 +45,8 @@ interface Parsed {
   switches: Set<string>;
 }
 
-const VALUE_FLAGS = new Set(['--json', '--html', '--md', '--sarif', '--engine', '--workers', '--adapter', '--chunk-mb', '--label-known-good', '--label-suspect']);
-const SWITCHES = new Set(['--help', '-h', '--version', '--quiet', '-q']);
+const VALUE_FLAGS = new Set(['--json', '--html', '--md', '--sarif', '--engine', '--workers', '--adapter', '--chunk-mb', '--label-known-good', '--label-suspect', /* case file: */ '--manifest', '--key', '--cert']);
+const SWITCHES = new Set(['--help', '-h', '--version', '--quiet', '-q', '--no-rank']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -74,6 +82,8 @@ const defaultIo: CliIo = {
 };
 
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  // activations has its own options (repeatable --prompt …): src/cli/activations.ts.
+  if (argv[0] === 'activations') return (await import('./activations.ts')).runActivationsCli(argv.slice(1), io);
   let args: Parsed;
   try {
     args = parseArgs(argv);
@@ -96,7 +106,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       case 'scan':
         return await runScan(args, io);
       case 'hash':
-        return await runHash(args, io);
+        return await runHashCommand(args, io); // case file (issue 6): src/cli/hash.ts
+      case 'verify':
+        return await runVerifyCommand(args, io); // case file (issue 6): src/cli/verify.ts
       default:
         throw new SleuthError('usage', `Unknown command "${args.command}"`);
     }
@@ -106,6 +118,20 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (info.code === 'usage') io.stderr(`\n${USAGE}\n`);
     return info.kind === 'internal' ? 70 : 2;
   }
+}
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+/** After this long without the workers acknowledging a cancel, they are terminated. */
+const CANCEL_GRACE_MS = 1500;
+
+/** --adapter (adapter audit): a folder, or one weight file plus the adapter_config.json beside it when there is one. */
+async function adapterRefsFor(path: string): Promise<SourceRef[]> {
+  const refs = await refsFor(path);
+  const config = join(dirname(resolve(path)), 'adapter_config.json');
+  const isFile = (await stat(resolve(path))).isFile();
+  if (isFile && refs.length === 1 && !refs[0]?.path.endsWith('adapter_config.json') && (await stat(config).catch(() => undefined))?.isFile()) refs.push(...(await refsFor(config)));
+  return refs;
 }
 
 async function refsFor(path: string): Promise<SourceRef[]> {
@@ -131,20 +157,45 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
   const chunkBytes = chunkMb === undefined ? undefined : Math.round(Number(chunkMb) * 1024 * 1024);
   if (chunkBytes !== undefined && (!Number.isFinite(chunkBytes) || chunkBytes < 4096)) throw new SleuthError('usage', '--chunk-mb must be a number ≥ 0.004');
 
-  const sources = { knownGood: await refsFor(kgPath), suspect: await refsFor(suPath) };
+  const adapterPath = args.flags.get('--adapter');
+  const sources = { knownGood: await refsFor(kgPath), suspect: await refsFor(suPath), ...(adapterPath === undefined ? {} : { adapter: await adapterRefsFor(adapterPath) }) };
   const resolved = await resolveEngine(engine);
   const pool = createNodePool(sources, { engine: resolved.engine, workers, ...(chunkBytes === undefined ? {} : { chunkBytes }) });
   const quiet = args.switches.has('--quiet') || args.switches.has('-q');
   const progress = quiet ? undefined : progressPrinter(io);
-  let report: ReportV1;
+  // Ctrl-C: cancel the comparison (the workers stop at their next chunk), terminate any worker
+  // that has not stopped within CANCEL_GRACE_MS, write no report, exit 130. A second Ctrl-C exits at once.
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    if (abort.signal.aborted) {
+      io.stderr('cancelled: interrupted again, exiting now\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    io.stderr(`${io.isTTY ? '\r\x1b[K' : ''}interrupted: stopping the workers…\n`);
+    abort.abort();
+    setTimeout(() => pool.dispose(), CANCEL_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSigint);
+  let report: ReportV1 | undefined;
   try {
     report = await compareModels(pool, {
       toolVersion: TOOL_VERSION,
       labels: { knownGood: args.flags.get('--label-known-good') ?? kgPath, suspect: args.flags.get('--label-suspect') ?? suPath },
+      ...(adapterPath === undefined ? {} : { adapter: { label: adapterPath } }),
+      signal: abort.signal,
       ...(progress ? { onProgress: progress } : {}),
+      ...(args.switches.has('--no-rank') ? { rankSketch: false } : {}),
     });
+  } catch (e) {
+    // Once cancelled, whatever a stopped worker answered (cancelled, worker_failed) means "interrupted".
+    if (!abort.signal.aborted) throw e;
   } finally {
+    process.off('SIGINT', onSigint);
     pool.dispose();
+  }
+  if (abort.signal.aborted || report === undefined) {
+    io.stderr('cancelled: the comparison was interrupted (SIGINT); no report was written\n');
+    return EXIT_INTERRUPTED;
   }
   if (progress) io.stderr(io.isTTY ? '\r\x1b[K' : '');
   if (resolved.note) report.notes = [resolved.note, ...(report.notes ?? [])];
@@ -210,20 +261,6 @@ export function exitCodeFor(status: ReportV1['verdict']['status'], unreadableInp
   if (status === 'malicious-code' || status === 'tampered') return 1;
   if (unreadableInput) return 2;
   return status === 'clean' || status === 'benign-precision' ? 0 : 1;
-}
-
-async function runHash(args: Parsed, io: CliIo): Promise<number> {
-  const [path, ...extra] = args.positional;
-  if (path === undefined || extra.length > 0) throw new SleuthError('usage', 'hash takes one path');
-  const sources = await openPath(resolve(path));
-  for (const s of sources) {
-    const h = await createNodeSha256();
-    const chunk = 8 * 1024 * 1024;
-    for (let off = 0; off < s.size; off += chunk) h.update(await s.read(off, Math.min(chunk, s.size - off)));
-    await s.close();
-    io.stdout(`${h.digestHex()}  ${s.path}\n`);
-  }
-  return 0;
 }
 
 function progressPrinter(io: CliIo): (p: CompareProgress) => void {

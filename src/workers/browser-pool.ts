@@ -1,8 +1,7 @@
 /** A WorkerPool of Web Workers (one per core, at most 8). */
 import * as Comlink from 'comlink';
 import { WorkerPool, type PromisifiedApi, type SpawnedWorker } from '../lib/analysis/worker-pool.ts';
-import type { Side } from '../lib/analysis/job.ts';
-import type { EngineRequest, SourceRef } from './worker-api.ts';
+import type { EngineRequest, PoolSources } from './worker-api.ts';
 
 export function spawnBrowserWorker(): SpawnedWorker {
   const worker = new Worker(new URL('./analysis.worker.ts', import.meta.url), { type: 'module', name: 'model-sleuth-analysis' });
@@ -24,7 +23,7 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 2));
 }
 
-export function createBrowserPool(sources: Record<Side, SourceRef[]>, options: { engine: EngineRequest; workers?: number }): WorkerPool {
+export function createBrowserPool(sources: PoolSources, options: { engine: EngineRequest; workers?: number }): WorkerPool {
   return new WorkerPool({
     size: options.workers ?? defaultWorkerCount(),
     engine: options.engine,

@@ -11,6 +11,7 @@ import type { ComputeEngine, EngineKind } from '../lib/engine/engine.ts';
 import type { Sha256Factory } from '../lib/evidence/sha256.ts';
 import type { JobResult, JobSpec, Outcome, Side } from '../lib/analysis/job.ts';
 import { InProcessRunner } from '../lib/analysis/runner.ts';
+import type { LoadedAdapter } from '../lib/analysis/adapter-audit.ts';
 
 /** How a file reaches a worker: a Blob/File (browser), a path (Node), or bytes (tests, demo). */
 export interface SourceRef {
@@ -24,6 +25,9 @@ export interface SourceRef {
 
 export type EngineRequest = EngineKind | 'auto';
 
+/** Files per side, and the adapter's for the adapter audit (a separate field: not a Side). */
+export type PoolSources = Record<Side, SourceRef[]> & { adapter?: SourceRef[] };
+
 export interface WorkerConfig {
   engine: EngineRequest;
   chunkBytes?: number;
@@ -36,8 +40,9 @@ export interface WorkerPlatform {
 }
 
 export interface WorkerApi {
-  init(config: WorkerConfig, sources: Record<Side, SourceRef[]>): Promise<Outcome<{ engine: EngineKind; note?: string }>>;
+  init(config: WorkerConfig, sources: PoolSources): Promise<Outcome<{ engine: EngineKind; note?: string }>>;
   loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>>;
+  loadAdapter(label: string): Promise<Outcome<LoadedAdapter>>;
   runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>>;
   cancel(): void;
 }
@@ -53,7 +58,7 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
         const { engine, note: n } = await platform.createEngine(config.engine);
         note = n;
         const open = (refs: SourceRef[]): ByteSource[] => refs.map((r) => platform.openRef(r));
-        runner = new InProcessRunner({ knownGood: open(sources.knownGood), suspect: open(sources.suspect) }, platform.sha256, engine, {
+        runner = new InProcessRunner({ knownGood: open(sources.knownGood), suspect: open(sources.suspect), ...(sources.adapter ? { adapter: open(sources.adapter) } : {}) }, platform.sha256, engine, {
           ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
         });
         return { ok: true, value: { engine: engine.kind, ...(note === undefined ? {} : { note }) } };
@@ -63,6 +68,9 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
     },
     loadModel(side, label) {
       return runner ? runner.loadModel(side, label) : Promise.resolve(notReady);
+    },
+    loadAdapter(label) {
+      return runner ? runner.loadAdapter(label) : Promise.resolve(notReady);
     },
     async runJob(spec, onBytes) {
       if (!runner) return notReady;

@@ -28,20 +28,23 @@ import { architectureFindings } from './architecture.ts';
 import { isTokenRowTensor, tokenNamer } from './tokens.ts';
 import { describePatterns } from './patterns.ts';
 import type { FileHashResult, JobResult, PairTask, Side, TensorResult } from './job.ts';
+import { auditAdapter, type AdapterPlan } from './adapter-audit.ts';
 
 export interface AssembleInput {
   knownGood: ModelManifest;
   suspect: ModelManifest;
   pairs: readonly PairTask[];
   results: readonly JobResult[];
-  /** Errors of whole jobs (a worker died, a file vanished). */
-  runErrors: readonly ErrorInfo[];
+  /** Errors of whole jobs (a worker died) and files a job could not read to the end (with their side). */
+  runErrors: readonly (ErrorInfo & { side?: Side })[];
   engine: 'cpu' | 'webgpu';
   toolVersion: string;
   startedAt: number;
   finishedAt: number;
   bytesRead: number;
   notes?: readonly string[];
+  /** Adapter audit plan (adapter-audit.ts), when an adapter was given. */
+  adapter?: AdapterPlan;
 }
 
 type Effect = 'malicious' | 'tampered' | 'inconclusive' | 'precision' | 'none';
@@ -76,8 +79,14 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
   };
   for (const p of knownGood.problems) problem('knownGood', p);
   for (const p of suspect.problems) problem('suspect', p);
+  // Files that could not be read to the end count as unreadable input of their side.
+  const lateProblems: Record<Side, ErrorInfo[]> = { knownGood: [], suspect: [] };
   for (const e of input.runErrors) {
-    drafts.push({ severity: 'high', kind: 'parse-error', message: `Analysis could not finish: ${describeError(e)}`, ...(e.file === undefined ? {} : { file: e.file }), details: { code: e.code }, effect: 'inconclusive' });
+    const { side, ...info } = e;
+    if (side) lateProblems[side].push(info);
+    const who = side === 'knownGood' ? 'Known-good file' : side === 'suspect' ? 'Suspect file' : 'Analysis';
+    const what = side ? `${who} ${e.file ?? '?'} could not be read to the end` : 'Analysis could not finish';
+    drafts.push({ severity: 'high', kind: 'parse-error', message: `${what}: ${describeError(info)}`, ...(e.file === undefined ? {} : { file: e.file }), details: { code: e.code, ...(side ? { side } : {}) }, effect: 'inconclusive' });
   }
 
   drafts.push(...noticeFindings(knownGood, suspect));
@@ -93,7 +102,7 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
 
   // ── tensors ────────────────────────────────────────────────────────────
   const tensors: ReportTensor[] = [];
-  const counts: Record<TensorStatus, number> = { identical: 0, modified: 0, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0 };
+  const counts: Record<TensorStatus, number> = { identical: 0, modified: 0, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0, unverified: 0 };
   let tensorLevelChange = false;
   // A tensor "missing" from a side whose weight files could not all be read may just be unread.
   const unreadable = { knownGood: hasUnreadableWeights(knownGood), suspect: hasUnreadableWeights(suspect) };
@@ -125,8 +134,25 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
     m.files.map((f) => ({ path: f.path, size: f.size, sha256: fileHashes.get(`${side}\u0000${f.path}`)?.sha256 ?? null, format: f.format, role: f.role }));
   const kgFiles = reportFiles('knownGood', knownGood);
   const suFiles = reportFiles('suspect', suspect);
+  // A file without a hash and without a recorded reason still may not pass silently.
+  for (const [side, files] of [['knownGood', kgFiles], ['suspect', suFiles]] as const) {
+    for (const f of files) {
+      if (f.sha256 !== null) continue;
+      const explained = input.runErrors.some((e) => e.file === f.path) || (side === 'knownGood' ? knownGood : suspect).problems.some((p) => p.file === f.path);
+      if (!explained) {
+        drafts.push({ severity: 'high', kind: 'parse-error', file: f.path, message: `${side === 'knownGood' ? 'Known-good' : 'Suspect'} file ${f.path} was not hashed (its job did not finish)`, details: { side }, effect: 'inconclusive' });
+      }
+    }
+  }
   // Sidecars the semantic diff explained need no generic "file differs" finding.
   drafts.push(...fileFindings(knownGood.files, kgFiles, suspect.files, suFiles, tensorLevelChange).filter((f) => !(f.file !== undefined && semanticFiles.has(f.file) && SIDECAR_KINDS.has(f.kind))));
+
+  // ── adapter audit (adapter-audit.ts): explained changes are marked, the verdict stays ──
+  const adapterAudit = input.adapter ? auditAdapter(input.adapter, tensors, tensorResults) : undefined;
+  if (adapterAudit) {
+    drafts.push(...adapterAudit.drafts);
+    adapterAudit.mark(drafts);
+  }
 
   // ── verdict ────────────────────────────────────────────────────────────
   drafts.sort((x, y) => EFFECT_RANK[y.effect] - EFFECT_RANK[x.effect] || SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity]);
@@ -143,8 +169,8 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
     generatedAt: new Date(input.finishedAt).toISOString(),
     tool: { name: 'model-sleuth', version: input.toolVersion, engine: input.engine },
     inputs: {
-      knownGood: { label: knownGood.label, files: kgFiles, ...(knownGood.problems.length ? { problems: knownGood.problems } : {}) },
-      suspect: { label: suspect.label, files: suFiles, ...(suspect.problems.length ? { problems: suspect.problems } : {}) },
+      knownGood: { label: knownGood.label, files: kgFiles, ...(knownGood.problems.length + lateProblems.knownGood.length ? { problems: [...knownGood.problems, ...lateProblems.knownGood] } : {}) },
+      suspect: { label: suspect.label, files: suFiles, ...(suspect.problems.length + lateProblems.suspect.length ? { problems: [...suspect.problems, ...lateProblems.suspect] } : {}) },
     },
     tensors,
     findings,
@@ -156,6 +182,11 @@ export function buildCompareReport(input: AssembleInput): ReportV1 {
   if (kinds.has('tokenizer-changed') || kinds.has('chat-template-changed')) {
     const parts = [kinds.has('tokenizer-changed') ? 'the tokenizer' : '', kinds.has('chat-template-changed') ? 'the chat template' : ''].filter(Boolean).join(' and ');
     patterns.push(`${parts[0]?.toUpperCase() ?? ''}${parts.slice(1)} changed${tensorLevelChange ? '' : ' while every weight is identical'}: tampering of the files shipped beside the weights.`);
+  }
+  if (adapterAudit) {
+    report.adapter = adapterAudit.section;
+    verdict.summary = adapterAudit.summary(status, verdict.summary);
+    if (adapterAudit.pattern !== undefined) patterns.push(adapterAudit.pattern);
   }
   if (patterns.length) report.patterns = patterns;
   if (notes.length) report.notes = [...new Set(notes)];
@@ -216,7 +247,8 @@ function reportTensor(pair: PairTask, res: TensorResult | undefined): ReportTens
   else if (!a && b) status = 'added';
   else if (a && b && !sameShape(a.shape, b.shape)) status = 'shape-changed';
   else if (a && b && a.dtype !== b.dtype) status = 'dtype-changed';
-  else status = res?.identical === true ? 'identical' : 'modified';
+  else if (!res || res.error) status = 'unverified';
+  else status = res.identical === true ? 'identical' : 'modified';
 
   const t: ReportTensor = {
     name: pair.name,

@@ -7,8 +7,9 @@ import { SleuthError, type ErrorInfo } from '../formats/errors.ts';
 import type { ModelManifest } from '../formats/manifest.ts';
 import type { ReportV1 } from '../report/types.ts';
 import { buildCompareReport } from './build-report.ts';
-import type { JobResult } from './job.ts';
+import type { JobResult, Side } from './job.ts';
 import { pairTensors, planJobs } from './plan.ts';
+import { loadGivenAdapter, planAdapterAudit } from './adapter-audit.ts';
 import type { AnalysisRunner } from './runner.ts';
 
 export interface CompareProgress {
@@ -32,6 +33,8 @@ export interface CompareOptions {
   now?: () => number;
   /** False to skip rank estimation of changed matrices (benchmarks). */
   rankSketch?: boolean;
+  /** Adapter audit: the runner holds the adapter's files; this labels them in the report. */
+  adapter?: { label: string };
 }
 
 export async function compareModels(runner: AnalysisRunner, options: CompareOptions): Promise<ReportV1> {
@@ -53,6 +56,8 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
     checkAborted(options.signal);
 
     const pairs = pairTensors(knownGood, suspect);
+    // Adapter audit (adapter-audit.ts): each factor pair rides on the PairTask of the tensor it modifies.
+    const adapterPlan = options.adapter ? planAdapterAudit(await loadGivenAdapter(runner, options.adapter.label), pairs) : undefined;
     const plan = planJobs(knownGood, suspect, pairs, runner.concurrency);
     if (options.rankSketch === false) for (const job of plan.jobs) job.rankSketch = false;
     let bytesDone = 0;
@@ -72,7 +77,7 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
     progress(true);
 
     const results: JobResult[] = [];
-    const runErrors: ErrorInfo[] = [];
+    const runErrors: (ErrorInfo & { side?: Side })[] = [];
     const queue = [...plan.jobs];
     const lanes = Array.from({ length: Math.max(1, Math.min(runner.concurrency, queue.length)) }, async () => {
       for (let job = queue.shift(); job; job = queue.shift()) {
@@ -81,7 +86,12 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
           bytesDone += n;
           progress();
         });
-        if (out.ok) results.push(out.value);
+        if (out.ok) {
+          results.push(out.value);
+          // A file the job could not read to the end (changed, vanished, I/O error) must never
+          // leave the verdict clean: its hash is missing and so is the proof.
+          runErrors.push(...out.value.errors);
+        }
         else if (out.error.code === 'cancelled') throw new SleuthError('cancelled', 'The analysis was cancelled');
         else runErrors.push(out.error);
         jobsDone++;
@@ -105,6 +115,7 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
       finishedAt: now(),
       bytesRead: results.reduce((sum, r) => sum + r.bytesRead, 0),
       notes,
+      ...(adapterPlan ? { adapter: adapterPlan } : {}),
     });
     emit({ phase: 'done', bytesDone, bytesTotal: plan.totalBytes, rate: 0, jobsDone, jobsTotal: plan.jobs.length });
     return report;

@@ -7,6 +7,7 @@ import type { TensorEntry } from '../formats/manifest.ts';
 import type { DiffSummary, TopElement } from '../engine/diff.ts';
 import type { StatsSummary } from '../engine/stats.ts';
 import type { RankEstimate } from './rank-sketch.ts';
+import type { AdapterPairResult, AdapterTask } from './adapter-audit.ts';
 
 export type Side = 'knownGood' | 'suspect';
 
@@ -20,6 +21,8 @@ export interface PairTask {
   name: string;
   a?: TensorEntry;
   b?: TensorEntry;
+  /** Adapter audit: the factors of the adapter pair that modifies this tensor (adapter-audit.ts). */
+  adapter?: AdapterTask;
 }
 
 export interface JobSpec {
@@ -66,6 +69,8 @@ export interface TensorResult {
   /** Why values were not compared (undecodable dtype, element counts differ …). */
   notCompared?: string;
   error?: ErrorInfo;
+  /** Adapter audit: residual of Δ against the adapter's scale·B·A (when the pair carried an AdapterTask). */
+  adapter?: AdapterPairResult;
 }
 
 export interface FileHashResult extends FileKey {
@@ -77,7 +82,8 @@ export interface JobResult {
   id: number;
   files: FileHashResult[];
   tensors: TensorResult[];
-  errors: ErrorInfo[];
+  /** Files this job could not read to the end, with the side they belong to. */
+  errors: (ErrorInfo & { side?: Side })[];
   engine: 'cpu' | 'webgpu';
   /** Bytes this job read (progress callbacks may arrive late; this count is exact). */
   bytesRead: number;

@@ -23,11 +23,14 @@ import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../
 import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
 import { decodeChunk } from '../engine/cpu/decode.ts';
 import { SPARSE_MAX_ELEMENTS } from './classify-edit.ts';
-import { chooseSketchCols, chooseSketchRows, estimateRank, type RankEstimate } from './rank-sketch.ts';
+import { chooseSketchCols, chooseSketchRows, estimateRank, estimateRankWith, type RankEstimate } from './rank-sketch.ts';
 import type { DiffResult, FileHashResult, FileKey, JobResult, JobSpec, PairTask, RowDelta, Side, TensorResult } from './job.ts';
+import { startAdapterAudit, type AdapterTask } from './adapter-audit.ts';
 
 export interface JobContext {
   open(side: Side, path: string): Promise<ByteSource>;
+  /** The adapter's files (adapter audit), when one was given. */
+  openAdapter?(path: string): Promise<ByteSource>;
   sha256: Sha256Factory;
   engine: ComputeEngine;
   onBytes?(bytes: number): void;
@@ -108,7 +111,7 @@ export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResul
   const cursors = new Map<string, FileCursor>();
   const key = (side: Side, path: string): string => `${side}\u0000${path}`;
   const hashed = new Set(spec.hashFiles.map((f) => key(f.side, f.path)));
-  const errors: ErrorInfo[] = [];
+  const errors: (ErrorInfo & { side?: Side })[] = [];
 
   const cursor = async (side: Side, path: string): Promise<FileCursor> => {
     const k = key(side, path);
@@ -140,7 +143,7 @@ export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResul
       if (sha256 !== undefined) files.push({ ...f, sha256, size: c.source.size });
     } catch (e) {
       if (e instanceof SleuthError && e.code === 'cancelled') throw e;
-      errors.push(toErrorInfo(e, f.path));
+      errors.push({ ...toErrorInfo(e, f.path), side: f.side });
     }
   }
   for (const c of cursors.values()) await c.source.close?.();
@@ -152,7 +155,7 @@ type CursorFor = (side: Side, path: string) => Promise<FileCursor>;
 async function processPair(pair: PairTask, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
   const { a, b } = pair;
   const engine = a && b ? engineFor(ctx, a, b) : undefined;
-  if (a && b && engine && valuesComparable(a, b) === undefined) return compareTensors(pair.name, a, b, cursor, { ...ctx, engine }, chunk);
+  if (a && b && engine && valuesComparable(a, b) === undefined) return compareTensors(pair.name, a, b, cursor, { ...ctx, engine }, chunk, pair.adapter);
   const result: TensorResult = { name: pair.name };
   if (a) result.a = await measureTensor(a, await cursor('knownGood', a.file), ctx, chunk);
   if (b) result.b = await measureTensor(b, await cursor('suspect', b.file), ctx, chunk);
@@ -295,7 +298,7 @@ function unpermuteRawRows(bytes: Uint8Array, rowBytes: number, headRows: number)
  * one statistics pass; at the first differing chunk the hasher state is cloned. Hashes are of the
  * stored bytes; values are compared after undoing a converter's row permutation.
  */
-async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
+async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: JobContext, chunk: number, adapterTask?: AdapterTask): Promise<TensorResult> {
   const ca = await cursor('knownGood', a.file);
   const cb = await cursor('suspect', b.file);
   const ia = DTYPES[a.dtype];
@@ -326,6 +329,8 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
     return Promise.all([ta.read(byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), tb.read(byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
   };
 
+  // Adapter audit (adapter-audit.ts): the residual against scale·B·A rides on this same read.
+  const audit = adapterTask ? await startAdapterAudit(adapterTask, b.dtype, ctx.openAdapter?.bind(ctx)) : undefined;
   let next = total > 0 ? readPair(0) : undefined;
   for (let e0 = 0; e0 < total; e0 += perChunk) {
     const n = Math.min(perChunk, total - e0);
@@ -340,12 +345,14 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
       mergeStats(statsA, chunkStats);
       mergeStats(statsB, chunkStats);
       addIdenticalChunk(diff, chunkStats.sumSq);
+      if (audit) audit.add(e0, ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra, a.dtype, ropeB ? unpermuteRawRows(rb, byteAt(b, rowLength), ropeB.headRows) : rb, n);
     } else {
       hashB ??= await shared.clone();
       hashA.update(ra);
       hashB.update(rb);
       const va = ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra;
       const vb = ropeB ? unpermuteRawRows(rb, byteAt(b, rowLength), ropeB.headRows) : rb;
+      audit?.add(e0, va, a.dtype, vb, n);
       await ctx.engine.diff({ bytes: va, dtype: a.dtype, count: n }, { bytes: vb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
     }
   }
@@ -361,8 +368,9 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   };
   if (!result.identical) {
     result.diff = finishDiff(diff);
-    if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff);
+    if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff, ctx.engine);
   }
+  if (audit) result.adapter = audit.finish();
   return result;
 }
 
@@ -389,7 +397,7 @@ function storedRow(t: TensorEntry, r: number): number {
 }
 
 /** Re-reads a sample of changed rows from both sides (a few MB) and estimates the rank of Δ. */
-async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: TensorBytes, diff: DiffResult): Promise<RankEstimate> {
+async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: TensorBytes, diff: DiffResult, engine: ComputeEngine): Promise<RankEstimate> {
   const rowLength = numel(a.shape) / (a.shape[0] as number);
   const topRows = [...diff.rows].sort((x, y) => y.l2 - x.l2).map((r) => r.index);
   const rows = chooseSketchRows(diff.rows.map((r) => r.index), topRows);
@@ -409,6 +417,9 @@ async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: T
     }
     deltaRows.push(d);
   }
+  // The product Y = Δ_S·Ω on the job's engine (WGSL on WebGPU); the CPU twin otherwise.
+  const product = engine.sketch?.bind(engine);
+  if (product) return estimateRankWith(product, deltaRows, cols.length, a.shape[0] as number, rowLength);
   return estimateRank(deltaRows, cols.length, a.shape[0] as number, rowLength);
 }
 

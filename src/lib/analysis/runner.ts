@@ -11,11 +11,14 @@ import type { ComputeEngine, EngineKind } from '../engine/engine.ts';
 import type { Sha256Factory } from '../evidence/sha256.ts';
 import type { JobResult, JobSpec, Outcome, Side } from './job.ts';
 import { runJob } from './run-job.ts';
+import { loadAndHashAdapter, type LoadedAdapter } from './adapter-audit.ts';
 
 export interface AnalysisRunner {
   /** How many jobs run at once. */
   readonly concurrency: number;
   loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>>;
+  /** The adapter given for the adapter audit (its headers, config and file hashes); absent: no adapter support. */
+  loadAdapter?(label: string): Promise<Outcome<LoadedAdapter>>;
   runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>>;
   /** The engine jobs actually run on (after any fallback). */
   engineKind(): EngineKind;
@@ -23,7 +26,8 @@ export interface AnalysisRunner {
   dispose(): void;
 }
 
-export type SourcesBySide = Record<Side, readonly ByteSource[]>;
+/** The two models' files, and the adapter's when one is given for the adapter audit. */
+export type SourcesBySide = Record<Side, readonly ByteSource[]> & { adapter?: readonly ByteSource[] };
 
 /** Runs everything in the calling thread (tests, small inputs, environments without workers). */
 export class InProcessRunner implements AnalysisRunner {
@@ -52,7 +56,16 @@ export class InProcessRunner implements AnalysisRunner {
     }
   }
 
+  async loadAdapter(label: string): Promise<Outcome<LoadedAdapter>> {
+    try {
+      return { ok: true, value: await loadAndHashAdapter(label, this.sources.adapter ?? [], this.sha256) };
+    } catch (e) {
+      return { ok: false, error: toErrorInfo(e) };
+    }
+  }
+
   async runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>> {
+    const adapter = this.sources.adapter;
     try {
       const value = await runJob(spec, {
         open: (side, path) => {
@@ -60,6 +73,14 @@ export class InProcessRunner implements AnalysisRunner {
           if (!s) return Promise.reject(new SleuthError('internal_error', `No source for ${side}:${path}`));
           return Promise.resolve(s);
         },
+        ...(adapter
+          ? {
+              openAdapter: (path: string) => {
+                const s = adapter.find((x) => x.path === path);
+                return s ? Promise.resolve(s) : Promise.reject(new SleuthError('internal_error', `No adapter source for ${path}`));
+              },
+            }
+          : {}),
         sha256: this.sha256,
         engine: this.engine,
         onBytes,

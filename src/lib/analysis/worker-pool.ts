@@ -10,7 +10,8 @@
 import { SleuthError, toErrorInfo } from '../formats/errors.ts';
 import type { ModelManifest } from '../formats/manifest.ts';
 import type { EngineKind } from '../engine/engine.ts';
-import type { EngineRequest, SourceRef, WorkerApi, WorkerConfig } from '../../workers/worker-api.ts';
+import type { EngineRequest, PoolSources, WorkerApi, WorkerConfig } from '../../workers/worker-api.ts';
+import type { LoadedAdapter } from './adapter-audit.ts';
 import type { JobResult, JobSpec, Outcome, Side } from './job.ts';
 import type { AnalysisRunner } from './runner.ts';
 
@@ -33,7 +34,8 @@ export interface PoolOptions {
   spawn: () => SpawnedWorker;
   /** Wraps the progress callback so it can cross the worker boundary (Comlink.proxy). */
   proxy: <T extends (...args: never[]) => unknown>(fn: T) => T;
-  sources: Record<Side, SourceRef[]>;
+  /** Both sides' files, and the adapter's (adapter audit) when one is given. */
+  sources: PoolSources;
   chunkBytes?: number;
 }
 
@@ -48,6 +50,10 @@ export class WorkerPool implements AnalysisRunner {
   readonly concurrency: number;
   private slots: Slot[] = [];
   private cancelled = false;
+  private disposed = false;
+  /** Resolves when the pool is disposed: whatever waits for a worker stops waiting. */
+  private readonly stopped: Promise<void>;
+  private stop: () => void = () => undefined;
   private actualEngine: EngineKind = 'cpu';
   private readonly notes: string[] = [];
 
@@ -56,6 +62,7 @@ export class WorkerPool implements AnalysisRunner {
 
   constructor(private readonly options: PoolOptions) {
     this.concurrency = Math.max(1, options.size);
+    this.stopped = new Promise((resolve) => (this.stop = resolve));
     if (options.engine !== 'auto' || this.concurrency === 1) {
       for (let i = 0; i < this.concurrency; i++) this.slots.push(this.makeSlot(options.engine));
       this.spawned = Promise.resolve();
@@ -64,8 +71,11 @@ export class WorkerPool implements AnalysisRunner {
       // the others start with its choice instead of each calibrating again.
       const first = this.makeSlot('auto');
       this.slots.push(first);
-      this.spawned = first.ready.then((r) => {
-        const kind: EngineKind = r.ok ? r.value.engine : 'cpu';
+      // A first worker that dies or is terminated while choosing leaves the others on the CPU.
+      const chosen = Promise.race([first.ready, first.worker.exited.then(() => undefined)]);
+      this.spawned = chosen.then((r) => {
+        if (this.disposed) return;
+        const kind: EngineKind = r?.ok ? r.value.engine : 'cpu';
         for (let i = 1; i < this.concurrency; i++) this.slots.push(this.makeSlot(kind));
       });
     }
@@ -90,15 +100,28 @@ export class WorkerPool implements AnalysisRunner {
 
   private readonly waiting: ((slot: Slot) => void)[] = [];
 
-  /** The next idle worker; callers beyond the pool size wait their turn. */
-  private async acquire(): Promise<Slot> {
-    await this.spawned;
+  /** The next idle worker; callers beyond the pool size wait their turn. Undefined once disposed. */
+  private async acquire(): Promise<Slot | undefined> {
+    await Promise.race([this.spawned, this.stopped]);
+    if (this.disposed) return undefined;
     const slot = this.slots.find((s) => !s.busy);
     if (slot) {
       slot.busy = true;
       return slot;
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    const next = new Promise<Slot>((resolve) => this.waiting.push(resolve));
+    return Promise.race([next, this.stopped.then(() => undefined)]);
+  }
+
+  /** Runs fn on an idle worker; a disposed pool answers `cancelled` instead of hanging. */
+  private async withSlot<T>(fn: (slot: Slot) => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    const slot = await this.acquire();
+    if (!slot) return { ok: false, error: new SleuthError('cancelled', 'The analysis was cancelled').toInfo() };
+    try {
+      return await fn(slot);
+    } finally {
+      this.release(slot);
+    }
   }
 
   private release(slot: Slot): void {
@@ -125,21 +148,21 @@ export class WorkerPool implements AnalysisRunner {
     ]);
   }
 
-  async loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>> {
-    const slot = await this.acquire();
-    try {
-      return await this.call(slot, (api) => api.loadModel(side, label));
-    } finally {
-      this.release(slot);
-    }
+  loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>> {
+    return this.withSlot((slot) => this.call(slot, (api) => api.loadModel(side, label)));
+  }
+
+  loadAdapter(label: string): Promise<Outcome<LoadedAdapter>> {
+    return this.withSlot((slot) => this.call(slot, (api) => api.loadAdapter(label)));
   }
 
   async runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>> {
     let slot = await this.acquire();
+    if (!slot) return { ok: false, error: new SleuthError('cancelled', 'The analysis was cancelled').toInfo() };
     try {
       let out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
       if (!out.ok && !this.cancelled && isRetryable(out.error.code)) {
-        // Retry once on the CPU engine in a fresh worker; say so in the report.
+        // Retry once on the CPU engine in a fresh worker (which takes the slot); say so in the report.
         const reason = `${out.error.code}: ${out.error.message}`;
         slot = this.replace(slot, 'cpu');
         out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
@@ -158,8 +181,12 @@ export class WorkerPool implements AnalysisRunner {
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.cancelled = true;
     for (const s of this.slots) s.worker.terminate();
     this.slots = [];
+    this.waiting.length = 0;
+    this.stop();
   }
 }
 

@@ -14,6 +14,7 @@ import { isJsonObject, parseStrictJson } from './strict-json.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { ggufMetadataSummary, ggufToTensorEntries, ggufTokens, mapGgufTensors, parseGguf } from './gguf/index.ts';
 import { parseTorchCheckpoint, sniffTorch } from './pytorch/index.ts';
+import { scanZipPolyglot } from './pytorch/parse-torch.ts';
 import { parseNpy, parseNpz } from './numpy/index.ts';
 import type { SecurityFinding } from './pickle/findings.ts';
 
@@ -113,6 +114,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
           });
         }
         if (role !== 'adapter-weights') shardTensors.set(source.path, names);
+        for (const f of await scanZipPolyglot(source, 'safetensors')) notices.push(noticeOf(f));
         continue;
       }
       if (sniffed.format === 'gguf') {
@@ -152,6 +154,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
             details: { ranges: gguf.unclaimed.slice(0, 100) },
           });
         }
+        for (const f of await scanZipPolyglot(source, 'GGUF')) notices.push(noticeOf(f));
         continue;
       }
       if (sniffed.format === 'pytorch-zip' || sniffed.format === 'pytorch-legacy' || sniffed.format === 'pickle' || sniffed.format === 'npy' || sniffed.format === 'npz') {
@@ -166,6 +169,8 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
         if (role !== 'adapter-weights') shardTensors.set(source.path, names);
         problems.push(...read.problems);
         for (const f of read.findings) notices.push(noticeOf(f));
+        // A GGUF/safetensors/npy/pickle file whose tail is also a ZIP archive (not the zip formats themselves).
+        if (sniffed.format !== 'pytorch-zip' && sniffed.format !== 'npz') for (const f of await scanZipPolyglot(source, formatName(file.format))) notices.push(noticeOf(f));
         continue;
       }
       if (role === 'weights' || role === 'adapter-weights') {

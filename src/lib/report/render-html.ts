@@ -13,7 +13,9 @@
 import { bitField } from '../analysis/classify-edit.ts';
 import { DTYPES, type DType } from '../formats/dtype.ts';
 import { clip, html, joinMarkup, SafeHtml } from './escape.ts';
+import { embedJsonBlock } from './case-embed.ts';
 import { renderTopRows } from './svg/bars.ts';
+import { renderAdapterSection } from './render-adapter.ts';
 import { formatBytes, formatCount, formatDuration, formatNumber, formatPercent, formatShape, formatValue } from './svg/format.ts';
 import { renderLayerHeatmap, tensorColour } from './svg/heatmap.ts';
 import { renderDeltaHistogram } from './svg/histogram.ts';
@@ -56,7 +58,16 @@ const VERDICT_WORDS: Record<VerdictStatus, { headline: string; meaning: string }
   },
 };
 
-export function renderHtmlReport(report: ReportV1): string {
+// ── case-file integration (issue 6): an optional embedded JSON data block, so an exported HTML
+// report can be imported and verified (case-embed.ts); the CSS, shared with the case report. ──
+export interface RenderHtmlOptions {
+  /** Embed the report JSON as a `<script type="application/json">` data block (never executed). */
+  embedJson?: boolean;
+}
+export { CSS as REPORT_CSS };
+// ── end case-file integration ──
+
+export function renderHtmlReport(report: ReportV1, options: RenderHtmlOptions = {}): string {
   const changed = rankChanged(report.tensors);
   const anchors = new Map<string, string>();
   changed.slice(0, MAX_DETAIL_SECTIONS).forEach((t, i) => anchors.set(t.name, `t${i + 1}`));
@@ -80,13 +91,14 @@ ${verdictSection(report)}
 ${glance(report, changed.length)}
 <nav class="toc" aria-label="Contents"><a href="#findings">Findings</a> · <a href="#inputs">Inputs</a> · <a href="#tensors">Tensors</a>${changed.length ? html` · <a href="#details">Changed tensors in detail</a>` : ''}${report.notes?.length ? html` · <a href="#notes">Notes</a>` : ''} · <a href="#about">About this report</a></nav>
 ${findingsSection(report)}
+${renderAdapterSection(report)}
 ${inputsSection(report)}
 ${tensorsSection(report, changed, anchors, heatmap)}
 ${detailsSection(changed)}
 ${notesSection(report)}
 ${aboutSection(report)}
 </main>
-</body>
+${options.embedJson ? new SafeHtml(`${embedJsonBlock(report)}\n`) : ''}</body>
 </html>
 `;
   return doc.value;

@@ -9,6 +9,7 @@
 import { clip, escapeMarkdown, markdownCode } from './escape.ts';
 import { formatBytes, formatCount, formatNumber, formatPercent, formatShape } from './svg/format.ts';
 import { changeGroup, rankChanged, STATUS_WORDS } from './svg/model-layout.ts';
+import { renderAdapterMarkdown } from './render-adapter.ts';
 import type { ReportTensor, ReportV1, VerdictStatus } from './types.ts';
 
 /** Rows of the findings and changed-tensor tables before "… and N more". */
@@ -67,6 +68,7 @@ export function renderMarkdownReport(report: ReportV1): string {
   }
   if (counts.rounding) out.push(`${formatCount(counts.rounding)} tensor${counts.rounding === 1 ? '' : 's'} differ only by rounding (a dtype cast within precision).`, '');
 
+  out.push(...renderAdapterMarkdown(report));
   out.push('## Files', '');
   out.push('| File | Size | Known-good SHA-256 | Suspect SHA-256 | Result |', '|---|--:|---|---|---|');
   const kg = new Map(report.inputs.knownGood.files.map((f) => [f.path, f]));

@@ -8,10 +8,12 @@
  */
 import type { ErrorInfo } from '../formats/errors.ts';
 import type { StatsSummary } from '../engine/stats.ts';
+import type { ActivationsSection } from '../activations/types.ts';
 
 export const REPORT_SCHEMA_ID = 'model-sleuth/report/v1';
 
-export type TensorStatus = 'identical' | 'modified' | 'added' | 'removed' | 'shape-changed' | 'dtype-changed';
+/** `unverified` (extension): both sides exist but the tensor could not be read to the end (file changed, I/O error). */
+export type TensorStatus = 'identical' | 'modified' | 'added' | 'removed' | 'shape-changed' | 'dtype-changed' | 'unverified';
 export type EditKind = 'identical' | 'precision' | 'sparse' | 'rows' | 'rank-1' | 'low-rank' | 'dense';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export type VerdictStatus = 'clean' | 'benign-precision' | 'tampered' | 'malicious-code' | 'inconclusive';
@@ -139,7 +141,7 @@ export interface Verdict {
 }
 
 export interface ReportSummary {
-  tensors: Record<TensorStatus, number>;
+  tensors: Record<Exclude<TensorStatus, 'unverified'>, number> & { unverified?: number };
   filesCompared: number;
   bytesRead: number;
   durationMs: number;
@@ -157,6 +159,82 @@ export interface ReportV1 {
   patterns?: string[];
   summary?: ReportSummary;
   notes?: string[];
+  /** Activation forensics (`model-sleuth activations`, the Activations panel): src/lib/activations/types.ts. */
+  activations?: ActivationsSection;
+  /** Adapter audit (only when an adapter was given): does known-good + scale·B·A explain each change? */
+  adapter?: AdapterReport;
+}
+
+// ── adapter audit (src/lib/analysis/adapter-audit.ts) ────────────────────────
+
+/**
+ * explained: Δ = suspect − known-good is scale·B·A within the merge's rounding (see adapter-audit.ts);
+ * mismatch: the tensor changed otherwise; unchanged: the adapter was not merged into this tensor;
+ * missing: no tensor of the models has the name the adapter modifies; not-audited: the residual
+ * test could not run (values not compared, shapes do not fit, factor unreadable).
+ */
+export type AdapterTargetStatus = 'explained' | 'mismatch' | 'unchanged' | 'missing' | 'not-audited';
+
+export interface AdapterTargetReport {
+  /** Base tensor the factor pair modifies; null when none could be named. */
+  tensor: string | null;
+  /** Module path as the adapter names it. */
+  module: string;
+  rank: number;
+  alpha?: number;
+  /** Scale of the merge (alpha / r …); null when nothing declares it (the fitted scale is then used). */
+  scale: number | null;
+  scaleRule: string;
+  status: AdapterTargetStatus;
+  /** ‖Δ − scale·B·A‖ / ‖Δ‖ (with the fitted scale when none is declared). */
+  residualRatio?: number;
+  /** ‖Δ‖ and ‖scale·B·A‖ (Frobenius). */
+  deltaNorm?: number;
+  updateNorm?: number;
+  /** The scale that fits Δ best (least squares) and the residual ratio there. */
+  fittedScale?: number;
+  fittedResidualRatio?: number;
+  /** Elements whose residual exceeds the merge's rounding tolerance. */
+  elementsBeyondRounding?: number;
+  /** The largest residual beyond tolerance, as an N-d index. */
+  largestResidual?: { index: number[]; residual: number; tolerance: number };
+  /** Why it is missing / not audited / unchanged, in words. */
+  reason?: string;
+}
+
+export interface AdapterReport {
+  label: string;
+  files: ReportFile[];
+  /** peft · mlx · kohya · diffusers · cloneofsimo · unknown */
+  format: string;
+  /** LORA, another PEFT type verbatim, lora/dora (mlx-lm), unknown. */
+  type: string;
+  /** False when the residual test does not apply (not a LoRA, DoRA, no factor pairs). */
+  supported: boolean;
+  baseModel?: string;
+  /** Declared rank r (config), or the rank every factor pair shares. */
+  rank?: number;
+  alpha?: number;
+  /** The scale every audited pair uses, when they share one. */
+  scale?: number;
+  scaleRule?: string;
+  useRslora?: boolean;
+  fanInFanOut?: boolean;
+  targetModules?: string[];
+  targetModulesRegex?: string;
+  /** Transformer layers the adapter modifies (from its factor names, or layers_to_transform). */
+  layers?: number[];
+  /** Residual ratio at or below which a change counts as explained. */
+  residualThreshold: number;
+  targets: AdapterTargetReport[];
+  /** Changed tensors (beyond rounding) that no factor pair of the adapter explains. */
+  unexplained: string[];
+  /** Tensors the adapter modifies that are unchanged in the suspect (not merged there). */
+  notMerged: string[];
+  /** True when at least one change is explained and every change that makes the verdict "tampered" is. */
+  allChangesExplained: boolean;
+  notes: string[];
+  problems?: ErrorInfo[];
 }
 
 // ── scan (one model, no known-good) ──────────────────────────────────────────
@@ -207,9 +285,10 @@ export function fromJsonNumber(x: JsonNumber): number {
  */
 const literals = <T extends string>(set: Record<T, true>): readonly T[] => Object.freeze(Object.keys(set) as T[]);
 
-export const TENSOR_STATUSES = literals<TensorStatus>({ identical: true, modified: true, added: true, removed: true, 'shape-changed': true, 'dtype-changed': true });
+export const TENSOR_STATUSES = literals<TensorStatus>({ identical: true, modified: true, added: true, removed: true, 'shape-changed': true, 'dtype-changed': true, unverified: true });
 export const EDIT_KINDS = literals<EditKind>({ identical: true, precision: true, sparse: true, rows: true, 'rank-1': true, 'low-rank': true, dense: true });
 export const SEVERITIES = literals<Severity>({ critical: true, high: true, medium: true, low: true, info: true });
+export const ADAPTER_TARGET_STATUSES = literals<AdapterTargetStatus>({ explained: true, mismatch: true, unchanged: true, missing: true, 'not-audited': true });
 export const VERDICT_STATUSES = literals<VerdictStatus>({ clean: true, 'benign-precision': true, tampered: true, 'malicious-code': true, inconclusive: true });
 export const FINDING_KINDS = literals<FindingKind>({
   'file-hash-mismatch': true,

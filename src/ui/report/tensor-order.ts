@@ -5,7 +5,7 @@ export type SortKey = 'status' | 'name' | 'relL2' | 'changed';
 export type SortDir = 'asc' | 'desc';
 
 /** Changed first, most structural first: what a responder looks at before the identical bulk. */
-export const STATUS_ORDER: readonly TensorStatus[] = ['modified', 'shape-changed', 'dtype-changed', 'added', 'removed', 'identical'];
+export const STATUS_ORDER: readonly TensorStatus[] = ['modified', 'unverified', 'shape-changed', 'dtype-changed', 'added', 'removed', 'identical'];
 
 const statusRank = (s: TensorStatus): number => {
   const i = STATUS_ORDER.indexOf(s);

@@ -1,4 +1,4 @@
-/** What one side (known-good or suspect) of the comparison has taken from the user's files. */
+/** What one side (known-good or suspect) of the comparison — or the optional adapter — has taken from the user's files. */
 import type { FileSelection, PickedFile, SkippedFile } from '../input/collect-files.ts';
 import type { SourceRef } from '../../workers/worker-api.ts';
 import type { Side } from '../../lib/analysis/job.ts';
@@ -6,7 +6,8 @@ import type { Side } from '../../lib/analysis/job.ts';
 export type InputOrigin = 'none' | 'files' | 'folder' | 'drop' | 'demo';
 
 export class SideInput {
-  readonly side: Side;
+  /** 'adapter': the optional third input (adapter audit), kept apart from the two compared sides. */
+  readonly side: Side | 'adapter';
   readonly defaultLabel: string;
   files = $state.raw<PickedFile[]>([]);
   skipped = $state.raw<SkippedFile[]>([]);
@@ -18,7 +19,7 @@ export class SideInput {
   readonly totalBytes = $derived(this.files.reduce((s, f) => s + f.file.size, 0));
   readonly isEmpty = $derived(this.files.length === 0);
 
-  constructor(side: Side, defaultLabel: string) {
+  constructor(side: Side | 'adapter', defaultLabel: string) {
     this.side = side;
     this.defaultLabel = defaultLabel;
     this.label = defaultLabel;

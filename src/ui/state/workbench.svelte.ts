@@ -21,6 +21,8 @@ const CANCEL_GRACE_MS = 1500;
 export class Workbench {
   readonly knownGood = new SideInput('knownGood', 'known-good');
   readonly suspect = new SideInput('suspect', 'suspect');
+  /** Optional: an adapter expected to be merged into the suspect (adapter audit). */
+  readonly adapter = new SideInput('adapter', 'adapter');
   readonly engine: EngineRequest;
 
   phase = $state<RunPhase>('idle');
@@ -67,6 +69,7 @@ export class Workbench {
       const demo = await loadDemoCase(import.meta.env.BASE_URL, abort.signal);
       this.knownGood.take(selectModelFiles(demo.knownGood.files), 'demo', demo.knownGood.label);
       this.suspect.take(selectModelFiles(demo.suspect.files), 'demo', demo.suspect.label);
+      this.adapter.clear();
     } catch (e) {
       this.phase = abort.signal.aborted ? 'cancelled' : 'failed';
       if (!abort.signal.aborted) this.error = { code: 'read_failed', kind: 'environment', message: `Could not load the demo case: ${e instanceof Error ? e.message : String(e)}` };
@@ -94,10 +97,15 @@ export class Workbench {
     };
     abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      pool = createBrowserPool({ knownGood: this.knownGood.sourceRefs(), suspect: this.suspect.sourceRefs() }, { engine: this.engine });
+      const withAdapter = !this.adapter.isEmpty;
+      pool = createBrowserPool(
+        { knownGood: this.knownGood.sourceRefs(), suspect: this.suspect.sourceRefs(), ...(withAdapter ? { adapter: this.adapter.sourceRefs() } : {}) },
+        { engine: this.engine },
+      );
       const report = await compareModels(pool, {
         toolVersion: TOOL_VERSION,
         labels: { knownGood: this.knownGood.label, suspect: this.suspect.label },
+        ...(withAdapter ? { adapter: { label: this.adapter.label } } : {}),
         signal: abort.signal,
         onProgress: (p) => {
           if (this.runId === id) this.progress = p;

@@ -90,7 +90,7 @@ describe('safetensors: valid files', () => {
       ['empty_end', { dtype: 'F64', shape: [0], data_offsets: [10, 10] }],
     ]);
     const h = await parse(assemble(header, [new Uint8Array(10)], false));
-    expect(h.tensors.map((t) => t.name)).toEqual(['empty0', 'a', 'empty_mid', 'also_mid', 'b', 'empty_end']);
+    expect(h.tensors.map((t) => t.name)).toEqual(['empty0', 'a', 'also_mid', 'empty_mid', 'b', 'empty_end']);
     expect((await parse(assemble('{}', [], false))).tensors).toEqual([]);
     const meta = await parse(assemble('{"__metadata__":{"k":"v"}}', [], false));
     expect(meta.tensors).toEqual([]);
@@ -280,7 +280,7 @@ function buildFile(spec: FileSpec): BuiltFile {
       const [begin, end] = ranges.get(t.name) as [number, number];
       return { name: t.name, dtype: t.dtype, shape: t.shape, begin, end };
     })
-    .sort((x, y) => x.begin - y.begin || x.end - y.end);
+    .sort((x, y) => x.begin - y.begin || x.end - y.end || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return { bytes: assemble(headerText(entries), [data], spec.pad), expected, metadata: spec.metadata };
 }
 

@@ -27,6 +27,59 @@ const HEX_B = '0123456789abcdef'.repeat(4);
 const hist = (hot: number): number[] => Array.from({ length: 128 }, (_, i) => (i === hot ? 5 : 0));
 const stats = { count: 10, mean: 0.1, std: 0.02, min: -0.05, max: 0.2, kurtosis: null, nan: 0, inf: 0, zeros: 1, hist: hist(45) };
 
+// ── activations section, every optional field filled (src/lib/activations/types.ts) ──
+const ACT_TOKEN = { id: 3, text: 'a' };
+const ACT_TOP = { id: 3, text: 'a', prob: 0.5 };
+const ACT_STATS = { norm: [1], mean: [0], std: [1] };
+const ACT_CONT = { ids: [3], text: 'a' };
+const ACTIVATIONS_MAXIMAL: DeepRequired<NonNullable<ReportV1['activations']>> = {
+  engine: 'cpu',
+  architecture: 'llama',
+  model: { family: 'llama', layers: 1, hidden: 4, heads: 1, kvHeads: 1, vocab: 8, source: 'config.json' },
+  probes: [
+    {
+      prompt: 'hi',
+      tokens: [ACT_TOKEN],
+      suspectTokens: [ACT_TOKEN],
+      precisionFloor: 1e-5,
+      firstDivergentLayer: 0,
+      maxDivergence: { layer: 0, position: 0, relL2: 0.5 },
+      layers: [
+        {
+          layer: 0,
+          relL2: [0.5, null],
+          cosine: [0.9, null],
+          knownGood: ACT_STATS,
+          suspect: ACT_STATS,
+          attentionEntropy: { knownGood: [[0.1]], suspect: [[0.2]] },
+          mlpSparsity: { knownGood: [0.1], suspect: [0.2] },
+          logitLens: { knownGood: [ACT_TOP], suspect: [ACT_TOP] },
+        },
+      ],
+      nextToken: { knownGood: [ACT_TOP], suspect: [ACT_TOP], kl: 0.1, klReverse: 0.2 },
+      continuation: { maxNewTokens: 1, stopSequences: ['\n'], knownGood: ACT_CONT, suspect: ACT_CONT, equal: false, firstDifference: 0 },
+    },
+  ],
+  revert: {
+    changedTensors: ['model.layers.0.mlp.up_proj.weight'],
+    ignored: [],
+    ranking: [{ target: 'model.layers.0.mlp.up_proj.weight', kind: 'tensor', tensors: ['model.layers.0.mlp.up_proj.weight'], kl: 0, explained: 1, explainedResidual: 1, continuation: ACT_CONT, restores: true }],
+    minimalSet: { tensors: ['model.layers.0.mlp.up_proj.weight'], restores: true, kl: 0, continuation: ACT_CONT },
+    criterion: 'continuation equal',
+    runs: 1,
+  },
+  triggerSweep: {
+    neutralPrompt: null,
+    neutralTokens: [ACT_TOKEN],
+    baselineKl: 0,
+    baselineContinuationDiffers: false,
+    candidates: [{ token: ACT_TOKEN, source: 'embedding-row', reason: 'row 3 changed', kl: 1, position: 0, continuationDiffers: true, knownGood: ACT_CONT, suspect: ACT_CONT }],
+  },
+  memory: { estimatedBytes: 1024, budgetBytes: 2048 },
+  durationMs: 12,
+  notes: ['a note'],
+};
+
 const MAXIMAL: DeepRequired<ReportV1> = {
   schema: 'model-sleuth/report/v1',
   generatedAt: '2026-11-22T10:00:00.000Z',
@@ -71,9 +124,53 @@ const MAXIMAL: DeepRequired<ReportV1> = {
   ],
   findings: [{ id: 'F1', severity: 'high', kind: 'tensor-modified', message: 'changed', tensor: 'model.layers.0.mlp.up_proj.weight', file: 'model.safetensors', details: { any: ['thing'] } }],
   verdict: { status: 'tampered', summary: 'changed', reasons: ['F1'] },
-  summary: { tensors: { identical: 0, modified: 1, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0 }, filesCompared: 2, bytesRead: 246, durationMs: 3.5 },
+  summary: { tensors: { identical: 0, modified: 1, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0, unverified: 0 }, filesCompared: 2, bytesRead: 246, durationMs: 3.5 },
   patterns: ['a pattern'],
   notes: ['a note'],
+  adapter: {
+    label: 'lora',
+    files: [{ path: 'adapter_model.safetensors', size: 64, sha256: HEX_B, format: 'safetensors', role: 'adapter-weights' }],
+    format: 'peft',
+    type: 'LORA',
+    supported: true,
+    baseModel: 'tiny-llama',
+    rank: 4,
+    alpha: 8,
+    scale: 2,
+    scaleRule: 'lora_alpha / r = 8 / 4',
+    useRslora: false,
+    fanInFanOut: false,
+    targetModules: ['q_proj', 'v_proj'],
+    targetModulesRegex: '.*q_proj',
+    layers: [1, 2],
+    residualThreshold: 0.05,
+    targets: [
+      {
+        tensor: 'model.layers.0.mlp.up_proj.weight',
+        module: 'model.layers.0.mlp.up_proj',
+        rank: 4,
+        alpha: 8,
+        scale: 2,
+        scaleRule: 'lora_alpha / r = 8 / 4',
+        status: 'explained',
+        residualRatio: 0.001,
+        deltaNorm: 1,
+        updateNorm: 1,
+        fittedScale: 2,
+        fittedResidualRatio: 0.001,
+        elementsBeyondRounding: 0,
+        largestResidual: { index: [1, 3], residual: -1e-7, tolerance: 1e-6 },
+        reason: 'n/a',
+      },
+    ],
+    unexplained: [],
+    notMerged: [],
+    allChangesExplained: true,
+    notes: ['a note'],
+    problems: [{ code: 'json_syntax', kind: 'input', message: 'bad', offset: 1, file: 'adapter_config.json' }],
+  },
+  // ── activations (src/lib/activations/types.ts) ──
+  activations: ACTIVATIONS_MAXIMAL,
 };
 
 function resolve(node: SchemaNode): SchemaNode {
@@ -128,7 +225,9 @@ describe('report-v1.schema.json', () => {
     expect(new Set(enumOf('verdictStatus'))).toEqual(new Set(VERDICT_STATUSES));
     expect(new Set(enumOf('findingKind'))).toEqual(new Set(FINDING_KINDS));
     const summaryTensors = resolve(defs['summary'] as SchemaNode)['properties'] as Record<string, SchemaNode>;
-    expect(new Set((summaryTensors['tensors'] as SchemaNode)['required'] as Json[])).toEqual(new Set(TENSOR_STATUSES));
+    // `unverified` is an extension status: listed, but not required of older reports.
+    expect(new Set((summaryTensors['tensors'] as SchemaNode)['required'] as Json[])).toEqual(new Set(TENSOR_STATUSES.filter((s) => s !== 'unverified')));
+    expect(new Set(Object.keys((summaryTensors['tensors'] as SchemaNode)['properties'] as Record<string, unknown>))).toEqual(new Set(TENSOR_STATUSES));
   });
 
   it('ships a precompiled validator generated from the current schema (npx tsx schemas/generate-validator.ts)', () => {

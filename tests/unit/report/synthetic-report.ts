@@ -48,7 +48,7 @@ export function tensor(name: string, status: TensorStatus = 'identical', over: P
 }
 
 export function report(tensors: ReportTensor[], over: Partial<ReportV1> = {}): ReportV1 {
-  const counts: Record<TensorStatus, number> = { identical: 0, modified: 0, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0 };
+  const counts: Record<TensorStatus, number> = { identical: 0, modified: 0, added: 0, removed: 0, 'shape-changed': 0, 'dtype-changed': 0, unverified: 0 };
   for (const t of tensors) counts[t.status]++;
   return {
     schema: 'model-sleuth/report/v1',

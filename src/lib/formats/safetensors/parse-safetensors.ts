@@ -98,7 +98,9 @@ export async function parseSafetensors(source: ByteSource): Promise<SafetensorsH
 
   // Sort by offsets like the reference (older writers ordered by name, not offset), then demand
   // an exact tiling of the data section.
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // Ties (empty tensors share an offset) by name: the order must not depend on JS key order,
+  // which lists integer-like names ("0") before others whatever the header says.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let expected = 0;
   for (const t of entries) {
     const at = dataStart + t.begin;

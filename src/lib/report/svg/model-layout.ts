@@ -47,7 +47,7 @@ export function changeGroup(t: ReportTensor): ChangeGroup {
   return 'changed';
 }
 
-const STATUS_WEIGHT: Record<ReportTensor['status'], number> = { added: 5, removed: 5, 'shape-changed': 5, modified: 3, 'dtype-changed': 2, identical: 0 };
+const STATUS_WEIGHT: Record<ReportTensor['status'], number> = { added: 5, removed: 5, 'shape-changed': 5, unverified: 4, modified: 3, 'dtype-changed': 2, identical: 0 };
 
 /** Changed tensors, most telling first: structural changes, then by relative change. */
 export function rankChanged(tensors: readonly ReportTensor[]): ReportTensor[] {
@@ -76,4 +76,5 @@ export const STATUS_WORDS: Record<ReportTensor['status'], string> = {
   removed: 'missing from suspect',
   'shape-changed': 'shape changed',
   'dtype-changed': 'dtype changed',
+  unverified: 'not read to the end (unverified)',
 };
