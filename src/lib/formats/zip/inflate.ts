@@ -12,6 +12,10 @@ import { SleuthError } from '../errors.ts';
 import type { ByteSource } from '../../io/byte-source.ts';
 
 const IN_CHUNK = 256 * 1024;
+/** Smallest compressed chunk fed at once. */
+const MIN_IN_CHUNK = 4 * 1024;
+/** Deflate's largest expansion: 258 bytes out per ~2 bits in, about 1032:1. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export interface InflateResult {
   bytes: Uint8Array;
@@ -29,11 +33,17 @@ export async function inflateRange(
   const writer = ds.writable.getWriter();
   const reader = ds.readable.getReader();
   let stop = false;
+  let total = 0;
   // Feed compressed chunks while the consumer drains output; backpressure keeps memory bounded.
+  // A platform inflater may expand a whole input chunk at once (Chromium does), so each chunk is
+  // sized to what may still come out: a bomb declaring 200 bytes gets a few KiB of input at a
+  // time, not 256 KiB that expand to 250 MB before the cap is seen.
   const feed = (async (): Promise<void> => {
     try {
       for (let done = 0; done < compressedLength && !stop; ) {
-        const n = Math.min(IN_CHUNK, compressedLength - done);
+        const allowed = Math.max(0, opts.maxOutput - total);
+        const sized = Math.max(MIN_IN_CHUNK, Math.ceil(allowed / MAX_DEFLATE_RATIO) + 1);
+        const n = Math.min(IN_CHUNK, sized, compressedLength - done);
         const chunk = await source.read(offset + done, n);
         // The stream API wants a view of a plain ArrayBuffer (not a SharedArrayBuffer).
         await writer.write(chunk.buffer instanceof ArrayBuffer ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk.slice());
@@ -46,7 +56,6 @@ export async function inflateRange(
   })();
 
   const parts: Uint8Array[] = [];
-  let total = 0;
   let complete = true;
   try {
     for (;;) {
