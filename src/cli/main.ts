@@ -13,6 +13,7 @@ import { openPath } from '../lib/io/node-source.ts';
 import type { ReportV1, ScanReportV1 } from '../lib/report/types.ts';
 import { scanModel } from '../lib/analysis/scan.ts';
 import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
+import type { Side } from '../lib/analysis/job.ts';
 import { createNodePool } from './node-pool.ts';
 import { createNodeSha256 } from '../lib/evidence/sha256-node.ts';
 import { TOOL_VERSION } from '../lib/version.ts';
@@ -185,6 +186,7 @@ async function runCompare(args: Parsed, io: CliIo): Promise<number> {
       signal: abort.signal,
       ...(progress ? { onProgress: progress } : {}),
       ...(args.switches.has('--no-rank') ? { rankSketch: false } : {}),
+      recheckInputs: () => recheckFiles(sources),
     });
   } catch (e) {
     // Once cancelled, whatever a stopped worker answered (cancelled, worker_failed) means "interrupted".
@@ -263,13 +265,32 @@ export function exitCodeFor(status: ReportV1['verdict']['status'], unreadableInp
   return status === 'clean' || status === 'benign-precision' ? 0 : 1;
 }
 
+/** After the stream: every input file must still be the one that was opened (size, mtime). */
+async function recheckFiles(sources: { knownGood: SourceRef[]; suspect: SourceRef[] }): Promise<(ErrorInfo & { side: Side })[]> {
+  const out: (ErrorInfo & { side: Side })[] = [];
+  for (const side of ['knownGood', 'suspect'] as const) {
+    for (const ref of sources[side]) {
+      if (ref.absolutePath === undefined) continue;
+      const why = await stat(ref.absolutePath).then(
+        (st) => (st.size !== ref.size ? `changed size (${ref.size} → ${st.size} bytes)` : ref.lastModified !== undefined && st.mtimeMs !== ref.lastModified ? `was modified (${new Date(ref.lastModified).toISOString()} → ${new Date(st.mtimeMs).toISOString()})` : undefined),
+        () => 'was removed',
+      );
+      if (why) out.push({ ...new SleuthError('file_changed', `${ref.path} ${why} during the analysis: the file changed while it was being analysed, so what was read cannot be vouched for`, { file: ref.path }).toInfo(), side });
+    }
+  }
+  return out;
+}
+
 function progressPrinter(io: CliIo): (p: CompareProgress) => void {
   let last = 0;
+  let lastPhase = '';
   return (p) => {
     const now = Date.now();
     if (p.phase === 'report' || p.phase === 'done') return;
-    if (p.phase === 'streaming' && now - last < (io.isTTY ? 200 : 2000) && p.bytesDone < p.bytesTotal) return;
+    // The first line of a phase is printed at once (the total to stream); then every 2 s (200 ms on a terminal).
+    if (p.phase === lastPhase && p.phase === 'streaming' && now - last < (io.isTTY ? 200 : 2000) && p.bytesDone < p.bytesTotal) return;
     last = now;
+    lastPhase = p.phase;
     const pct = p.bytesTotal > 0 ? ((100 * p.bytesDone) / p.bytesTotal).toFixed(1) : '0.0';
     const line =
       p.phase === 'headers'

@@ -35,6 +35,12 @@ export interface CompareOptions {
   rankSketch?: boolean;
   /** Adapter audit: the runner holds the adapter's files; this labels them in the report. */
   adapter?: { label: string };
+  /**
+   * Re-checks every input after the last byte was read (the CLI re-stats each file: size, mtime,
+   * identity). A file that changed while several workers read it is reported (file_changed) even
+   * when no single worker saw its end change.
+   */
+  recheckInputs?: () => Promise<(ErrorInfo & { side: Side })[]>;
 }
 
 export async function compareModels(runner: AnalysisRunner, options: CompareOptions): Promise<ReportV1> {
@@ -100,6 +106,10 @@ export async function compareModels(runner: AnalysisRunner, options: CompareOpti
     });
     await Promise.all(lanes);
     checkAborted(options.signal);
+    if (options.recheckInputs) {
+      const known = new Set(runErrors.map((e) => `${e.side ?? ''} ${e.code} ${e.file ?? ''}`));
+      for (const e of await options.recheckInputs()) if (!known.has(`${e.side} ${e.code} ${e.file ?? ''}`)) runErrors.push(e);
+    }
 
     emit({ phase: 'report', bytesDone, bytesTotal: plan.totalBytes, rate: 0, jobsDone, jobsTotal: plan.jobs.length });
     const notes = [`Streaming plan: ${plan.mode} (${plan.jobs.length} jobs on ${runner.concurrency} worker${runner.concurrency === 1 ? '' : 's'})`];
