@@ -62,6 +62,8 @@ export class MemorySource implements ByteSource {
  */
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const MAX_WINDOWS = 4;
+/** Reads at least this large may be served by a sequential stream. */
+const STREAM_MIN_BYTES = 1024 * 1024;
 const windows: { source: BlobSource; offset: number; bytes: Uint8Array }[] = [];
 
 /** A browser `Blob`/`File` (also works in Node ≥ 20, which has Blob). */
@@ -92,19 +94,75 @@ export class BlobSource implements ByteSource {
     return bytes.subarray(0, length);
   }
 
+  /**
+   * Sequential large reads come from one open stream of the file's remaining bytes: Chromium
+   * serves `blob.stream()` with a BYOB reader at ~4× the rate of one `slice().arrayBuffer()` per
+   * chunk (measured: 927 vs 226 MB/s for 8 MiB chunks of a 1.2 GB file). Any other read, or a read
+   * while the stream is busy, takes a slice of its own.
+   */
+  private stream: { reader: ReadableStreamBYOBReader; pos: number; busy: boolean } | undefined;
+
   private async readDirect(offset: number, length: number): Promise<Uint8Array> {
+    if (length >= STREAM_MIN_BYTES) {
+      const s = this.stream;
+      if (s && !s.busy && s.pos === offset) return this.readStream(s, offset, length);
+      if (!s || !s.busy) {
+        const opened = this.openStream(offset);
+        if (opened) return this.readStream(opened, offset, length);
+      }
+    }
+    return this.readSlice(offset, length);
+  }
+
+  private openStream(offset: number): { reader: ReadableStreamBYOBReader; pos: number; busy: boolean } | undefined {
+    this.closeStream();
+    try {
+      const reader = this.blob.slice(offset).stream().getReader({ mode: 'byob' });
+      this.stream = { reader, pos: offset, busy: false };
+      return this.stream;
+    } catch {
+      return undefined; // no byte stream here: slices it is
+    }
+  }
+
+  private closeStream(): void {
+    const s = this.stream;
+    this.stream = undefined;
+    if (s) void s.reader.cancel().catch(() => undefined);
+  }
+
+  private async readStream(s: { reader: ReadableStreamBYOBReader; pos: number; busy: boolean }, offset: number, length: number): Promise<Uint8Array> {
+    s.busy = true;
+    let buffer = new ArrayBuffer(length);
+    let filled = 0;
+    try {
+      while (filled < length) {
+        const { value, done } = await s.reader.read(new Uint8Array(buffer, filled, length - filled));
+        if (done || !value) break;
+        buffer = value.buffer as ArrayBuffer;
+        filled += value.byteLength;
+      }
+    } catch (e) {
+      if (this.stream === s) this.stream = undefined;
+      throw this.changed(e, offset, length);
+    } finally {
+      s.busy = false;
+    }
+    if (filled !== length) {
+      if (this.stream === s) this.closeStream();
+      throw new SleuthError('file_changed', `Read ${filled} bytes at byte ${offset} where ${length} were expected: the file changed while it was read`, { offset, file: this.path });
+    }
+    s.pos = offset + length;
+    if (s.pos >= this.size && this.stream === s) this.closeStream();
+    return new Uint8Array(buffer, 0, length);
+  }
+
+  private async readSlice(offset: number, length: number): Promise<Uint8Array> {
     let buf: ArrayBuffer;
     try {
       buf = await this.blob.slice(offset, offset + length).arrayBuffer();
     } catch (e) {
-      // Chromium raises NotReadableError when the file's size or modification time moved since it
-      // was picked (or it vanished); its own message blames permissions, so only its name is kept.
-      const why = e instanceof Error ? e.name : String(e);
-      throw new SleuthError('file_changed', `Could not read ${length} bytes at byte ${offset} of ${this.path}: the file changed on disk or was removed after it was selected (${why})`, {
-        offset,
-        file: this.path,
-        cause: e,
-      });
+      throw this.changed(e, offset, length);
     }
     if (buf.byteLength !== length) {
       throw new SleuthError('file_changed', `Read ${buf.byteLength} bytes at byte ${offset} where ${length} were expected: the file changed while it was read`, {
@@ -113,6 +171,17 @@ export class BlobSource implements ByteSource {
       });
     }
     return new Uint8Array(buf);
+  }
+
+  /** Chromium raises NotReadableError when the file's size or modification time moved since it was
+   * picked (or it vanished); its own message blames permissions, so only its name is kept. */
+  private changed(e: unknown, offset: number, length: number): SleuthError {
+    const why = e instanceof Error ? e.name : String(e);
+    return new SleuthError('file_changed', `Could not read ${length} bytes at byte ${offset} of ${this.path}: the file changed on disk or was removed after it was selected (${why})`, {
+      offset,
+      file: this.path,
+      cause: e,
+    });
   }
 }
 
