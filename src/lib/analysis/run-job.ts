@@ -21,9 +21,9 @@ import { CpuEngine, type ComputeEngine } from '../engine/engine.ts';
 import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
 import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../engine/stats.ts';
 import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
-import { decodeChunk } from '../engine/cpu/decode.ts';
+import { canDecode, decodeChunk } from '../engine/cpu/decode.ts';
 import { SPARSE_MAX_ELEMENTS } from './classify-edit.ts';
-import { chooseSketchCols, chooseSketchRows, estimateRank, estimateRankWith, type RankEstimate } from './rank-sketch.ts';
+import { chooseSketchCols, chooseSketchRows, estimateRank, estimateRankWith, SKETCH_ROWS, type RankEstimate } from './rank-sketch.ts';
 import type { DiffResult, FileHashResult, FileKey, JobResult, JobSpec, PairTask, RowDelta, Side, TensorResult } from './job.ts';
 import { startAdapterAudit, type AdapterTask } from './adapter-audit.ts';
 
@@ -329,6 +329,8 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
     return Promise.all([ta.read(byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), tb.read(byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
   };
 
+  // Rank sketch rows captured on this read when the change turns out to be spread over the rows.
+  const sampler = ctx.rankSketch !== false ? RowSampler.create(a, b, rowLength) : undefined;
   // Adapter audit (adapter-audit.ts): the residual against scale·B·A rides on this same read.
   const audit = adapterTask ? await startAdapterAudit(adapterTask, b.dtype, ctx.openAdapter?.bind(ctx)) : undefined;
   let next = total > 0 ? readPair(0) : undefined;
@@ -353,6 +355,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
       const va = ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra;
       const vb = ropeB ? unpermuteRawRows(rb, byteAt(b, rowLength), ropeB.headRows) : rb;
       audit?.add(e0, va, a.dtype, vb, n);
+      sampler?.add(e0, n, va, vb);
       await ctx.engine.diff({ bytes: va, dtype: a.dtype, count: n }, { bytes: vb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
     }
   }
@@ -368,7 +371,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   };
   if (!result.identical) {
     result.diff = finishDiff(diff);
-    if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff, ctx.engine);
+    if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff, ctx.engine, sampler?.rowsFor(diff));
   }
   if (audit) result.adapter = audit.finish();
   return result;
@@ -396,12 +399,75 @@ function storedRow(t: TensorEntry, r: number): number {
   return h * rope.headRows + 2 * (local - j * half) + j;
 }
 
-/** Re-reads a sample of changed rows from both sides (a few MB) and estimates the rank of Δ. */
-async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: TensorBytes, diff: DiffResult, engine: ComputeEngine): Promise<RankEstimate> {
+/**
+ * Δ restricted to SKETCH_ROWS evenly spaced rows and the sketch columns, kept while the tensor
+ * streams (element-wise dtypes only: a row's slice decodes on its own). When the change covers
+ * nearly every row — a fine-tune, a merged LoRA — those rows are changed rows and the sketch needs
+ * no second read; an edit confined to some rows falls back to re-reading the changed ones.
+ */
+class RowSampler {
+  private readonly rows: number[];
+  private readonly cols: number[];
+  private readonly delta: Float64Array[];
+  private constructor(
+    private readonly a: TensorEntry,
+    private readonly b: TensorEntry,
+    private readonly rowLength: number,
+  ) {
+    const nRows = a.shape[0] as number;
+    const k = Math.min(SKETCH_ROWS, nRows);
+    this.rows = Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * nRows) / k));
+    this.cols = chooseSketchCols(rowLength);
+    this.delta = this.rows.map(() => new Float64Array(this.cols.length));
+  }
+
+  static create(a: TensorEntry, b: TensorEntry, rowLength: number): RowSampler | undefined {
+    if (a.shape.length < 2 || rowLength < 2 || numel(a.shape) !== numel(b.shape)) return undefined;
+    const elementwise = (t: TensorEntry): boolean => DTYPES[t.dtype].blockElements === 1 && DTYPES[t.dtype].family !== 'quant' && canDecode(t.dtype);
+    return elementwise(a) && elementwise(b) ? new RowSampler(a, b, rowLength) : undefined;
+  }
+
+  /** Takes the sampled rows' part of a differing chunk [e0, e0+n) (both sides in Hugging Face row order). */
+  add(e0: number, n: number, va: Uint8Array, vb: Uint8Array): void {
+    const L = this.rowLength;
+    const firstRow = Math.floor(e0 / L);
+    const lastRow = Math.floor((e0 + n - 1) / L);
+    for (let i = 0; i < this.rows.length; i++) {
+      const r = this.rows[i] as number;
+      if (r < firstRow) continue;
+      if (r > lastRow) break;
+      const s = Math.max(r * L, e0);
+      const e = Math.min((r + 1) * L, e0 + n);
+      const da = decodeChunk(va.subarray(byteAt(this.a, s - e0), byteAt(this.a, e - e0)), this.a.dtype, e - s).values;
+      const db = decodeChunk(vb.subarray(byteAt(this.b, s - e0), byteAt(this.b, e - e0)), this.b.dtype, e - s).values;
+      const d = this.delta[i] as Float64Array;
+      for (let j = 0; j < this.cols.length; j++) {
+        const c = r * L + (this.cols[j] as number);
+        if (c < s || c >= e) continue;
+        const x = (db[c - s] as number) - (da[c - s] as number);
+        d[j] = Number.isFinite(x) ? x : 0;
+      }
+    }
+  }
+
+  /** The sampled rows that changed, when the change is spread over ≥ 90% of all rows; else undefined. */
+  rowsFor(diff: DiffAccumulator): Float64Array[] | undefined {
+    let changedRows = 0;
+    for (let i = 0; i < diff.rowChanged.length; i++) if ((diff.rowChanged[i] as number) > 0) changedRows++;
+    if (changedRows < 0.9 * diff.rowChanged.length) return undefined;
+    const out = this.rows.flatMap((r, i) => ((diff.rowChanged[r] as number) > 0 ? [this.delta[i] as Float64Array] : []));
+    return out.length >= Math.min(8, this.rows.length) ? out : undefined;
+  }
+}
+
+/** Estimates the rank of Δ from sampled rows: those captured in-stream, else changed rows re-read from both sides (a few MB). */
+async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: TensorBytes, diff: DiffResult, engine: ComputeEngine, sampled?: Float64Array[]): Promise<RankEstimate> {
   const rowLength = numel(a.shape) / (a.shape[0] as number);
+  const cols = chooseSketchCols(rowLength);
+  const product = engine.sketch?.bind(engine);
+  if (sampled) return product ? estimateRankWith(product, sampled, cols.length, a.shape[0] as number, rowLength) : estimateRank(sampled, cols.length, a.shape[0] as number, rowLength);
   const topRows = [...diff.rows].sort((x, y) => y.l2 - x.l2).map((r) => r.index);
   const rows = chooseSketchRows(diff.rows.map((r) => r.index), topRows);
-  const cols = chooseSketchCols(rowLength);
   const rowBytesA = byteAt(a, rowLength);
   const rowBytesB = byteAt(b, rowLength);
   const deltaRows: Float64Array[] = [];
@@ -418,7 +484,6 @@ async function sketchRank(a: TensorEntry, b: TensorEntry, ta: TensorBytes, tb: T
     deltaRows.push(d);
   }
   // The product Y = Δ_S·Ω on the job's engine (WGSL on WebGPU); the CPU twin otherwise.
-  const product = engine.sketch?.bind(engine);
   if (product) return estimateRankWith(product, deltaRows, cols.length, a.shape[0] as number, rowLength);
   return estimateRank(deltaRows, cols.length, a.shape[0] as number, rowLength);
 }
