@@ -401,7 +401,7 @@ function storedRow(t: TensorEntry, r: number): number {
 
 /**
  * Δ restricted to SKETCH_ROWS evenly spaced rows and the sketch columns, kept while the tensor
- * streams (element-wise dtypes only: a row's slice decodes on its own). When the change covers
+ * streams (element-wise dtypes, or quant blocks that rows are made of: a row's slice decodes on its own). When the change covers
  * nearly every row — a fine-tune, a merged LoRA — those rows are changed rows and the sketch needs
  * no second read; an edit confined to some rows falls back to re-reading the changed ones.
  */
@@ -423,8 +423,13 @@ class RowSampler {
 
   static create(a: TensorEntry, b: TensorEntry, rowLength: number): RowSampler | undefined {
     if (a.shape.length < 2 || rowLength < 2 || numel(a.shape) !== numel(b.shape)) return undefined;
-    const elementwise = (t: TensorEntry): boolean => DTYPES[t.dtype].blockElements === 1 && DTYPES[t.dtype].family !== 'quant' && canDecode(t.dtype);
-    return elementwise(a) && elementwise(b) ? new RowSampler(a, b, rowLength) : undefined;
+    // A row's slice must decode on its own: element-wise dtypes, or quant blocks that rows are made of.
+    const sliceable = (t: TensorEntry): boolean => {
+      const info = DTYPES[t.dtype];
+      if (info.family === 'quant') return canDecode(t.dtype) && rowLength % info.blockElements === 0;
+      return info.blockElements === 1 && canDecode(t.dtype);
+    };
+    return sliceable(a) && sliceable(b) ? new RowSampler(a, b, rowLength) : undefined;
   }
 
   /** Takes the sampled rows' part of a differing chunk [e0, e0+n) (both sides in Hugging Face row order). */
