@@ -171,6 +171,7 @@ async function main(): Promise<void> {
     return { t, report };
   };
   let spineCli: Timing | undefined;
+  let fineTuneCli: Timing | undefined;
 
   for (const [scenario, edit] of [['tampered', TAMPER], ['finetune', FINE_TUNE]] as const) {
     if (!want(scenario)) continue;
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
     const { t: cli } = cliRun(su);
     log(`model-sleuth CLI: ${fmt(cli)}`);
     if (scenario === 'tampered') spineCli = cli;
+    if (scenario === 'finetune') fineTuneCli = cli;
     let noRank: Timing | undefined;
     if (scenario === 'finetune') {
       warmCache([kg, su]);
@@ -215,13 +217,21 @@ async function main(): Promise<void> {
     warmCache([kg, path]);
     const { t: cli } = cliRun(path);
     const params = shapes.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+    // Two references on the same weights: the tampered pair (few changes: identical chunks short-circuit)
+    // and the fine-tuned pair (every element differs, as every element of a quantized copy does).
     const spine = spineCli ?? (results['scenarios'] as Record<string, { cli?: Timing }>)['tampered']?.cli;
+    const dense = fineTuneCli ?? (results['scenarios'] as Record<string, { cli?: Timing }>)['finetune']?.cli;
     const relative = spine ? spine.seconds / cli.seconds : undefined;
-    log(`model-sleuth CLI: ${fmt(cli)} · ${(params / cli.seconds / 1e6).toFixed(0)} M parameters/s${relative === undefined ? '' : ` · ${relative.toFixed(2)}× the safetensors-vs-safetensors throughput`}`);
+    const relativeDense = dense ? dense.seconds / cli.seconds : undefined;
+    log(
+      `model-sleuth CLI: ${fmt(cli)} · ${(params / cli.seconds / 1e6).toFixed(0)} M parameters/s` +
+        (relative === undefined ? '' : ` · ${relative.toFixed(2)}× the safetensors-vs-safetensors throughput (tampered pair)`) +
+        (relativeDense === undefined ? '' : ` · ${relativeDense.toFixed(2)}× (fine-tuned pair: every element differs)`),
+    );
     warmCache([kg, path]);
     const browser = skipBrowser ? undefined : await browserRun(kg, path);
     log(`model-sleuth browser: ${fmt(browser)}`);
-    record(name, { cli, browser: browser ?? null, parametersPerSecond: params / cli.seconds, relativeToSafetensors: relative ?? null });
+    record(name, { cli, browser: browser ?? null, parametersPerSecond: params / cli.seconds, relativeToSafetensors: relative ?? null, relativeToFineTune: relativeDense ?? null });
   }
   if (want('engines')) {
     log('\n== engines: WebGPU (SwiftShader here) vs the CPU twin in Chromium, 8 MiB per side ==');
