@@ -5,9 +5,10 @@
  * - "lockstep" when the models split into at least as many independent file groups as there are
  *   workers (typical sharded models): one job per group streams its files once, and that single
  *   read feeds the file hashes, the tensor hashes, the statistics and the diff;
- * - "split" otherwise (e.g. one big file per side on a 2-core machine): whole-file hashing jobs run
- *   beside tensor jobs so every core works, at the cost of reading tensor bytes twice (the second
- *   read usually comes from the OS page cache).
+ * - "split" otherwise (e.g. one big file per side on a 2-core machine): the tensor work is cut into
+ *   one slice per worker, and each file's whole-file hash rides on one slice's read of it (the
+ *   bytes that slice does not need are read for the hash alone), so every core works and the model
+ *   is read about 1.5× instead of twice.
  * Files no tensor lives in (sidecars, unparsed files) are hashed by small jobs of their own.
  */
 import type { ModelManifest, TensorEntry } from '../formats/manifest.ts';
@@ -88,23 +89,38 @@ export function planJobs(knownGood: ModelManifest, suspect: ModelManifest, pairs
     }
   } else {
     for (const g of groupList) {
-      for (const f of sortFiles(g.files)) jobs.push({ id: id++, hashFiles: [f], pairs: [], plannedBytes: sizeOf.get(fileKey(f.side, f.path)) ?? 0 });
       // Tensor work split into `workers` slices of similar byte size, each contiguous in file order.
       const ordered = orderForStreaming(g.pairs);
       const total = ordered.reduce((s, p) => s + pairBytes(p), 0);
       const target = total / workers;
+      const slices: JobSpec[] = [];
       let slice: PairTask[] = [];
       let bytes = 0;
       for (const p of ordered) {
         slice.push(p);
         bytes += pairBytes(p);
-        if (bytes >= target && jobs.length < 10_000) {
-          jobs.push({ id: id++, hashFiles: [], pairs: slice, plannedBytes: bytes });
+        if (bytes >= target && jobs.length + slices.length < 10_000) {
+          slices.push({ id: id++, hashFiles: [], pairs: slice, plannedBytes: bytes });
           slice = [];
           bytes = 0;
         }
       }
-      if (slice.length > 0) jobs.push({ id: id++, hashFiles: [], pairs: slice, plannedBytes: bytes });
+      if (slice.length > 0) slices.push({ id: id++, hashFiles: [], pairs: slice, plannedBytes: bytes });
+      // Each file is hashed whole by one slice job, on the same read as that job's tensors in it
+      // (the rest of the file is read for the hash alone): one big file per side on two workers
+      // reads 1.5× the model instead of 2× with separate hashing jobs.
+      const files = sortFiles(g.files);
+      files.forEach((f, i) => {
+        const job = slices[i % Math.max(1, slices.length)];
+        const size = sizeOf.get(fileKey(f.side, f.path)) ?? 0;
+        if (!job) {
+          jobs.push({ id: id++, hashFiles: [f], pairs: [], plannedBytes: size });
+          return;
+        }
+        job.hashFiles.push(f);
+        job.plannedBytes += Math.max(0, size - bytesIn(job.pairs, f));
+      });
+      jobs.push(...slices);
     }
   }
 
@@ -119,6 +135,16 @@ export function planJobs(knownGood: ModelManifest, suspect: ModelManifest, pairs
   jobs.sort((x, y) => y.plannedBytes - x.plannedBytes);
   const totalBytes = jobs.reduce((s, j) => s + j.plannedBytes, 0);
   return { mode, jobs, totalBytes };
+}
+
+/** Bytes of `file` that a job's pairs read anyway. */
+function bytesIn(pairs: readonly PairTask[], file: FileKey): number {
+  let n = 0;
+  for (const p of pairs) {
+    if (file.side === 'knownGood' && p.a?.file === file.path) n += p.a.byteLength;
+    if (file.side === 'suspect' && p.b?.file === file.path) n += p.b.byteLength;
+  }
+  return n;
 }
 
 function pairBytes(p: PairTask): number {
