@@ -212,7 +212,7 @@ function noticeFindings(kg: ModelManifest, su: ModelManifest): DraftFinding[] {
     out.push({
       severity: n.severity,
       kind: n.kind,
-      message: `Suspect: ${n.message}${onlySuspect ? '' : ' (the known-good has the same)'}`,
+      message: `Suspect ${n.file}: ${n.message}${onlySuspect ? '' : ' (the known-good has the same)'}`,
       file: n.file,
       details: { side: 'suspect', key: n.key, onlyInSuspect: onlySuspect, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) },
       effect,
@@ -223,7 +223,7 @@ function noticeFindings(kg: ModelManifest, su: ModelManifest): DraftFinding[] {
     out.push({
       severity: n.severity === 'critical' ? 'high' : n.severity,
       kind: n.kind,
-      message: `Known-good only: ${n.message}`,
+      message: `Known-good only, ${n.file}: ${n.message}`,
       file: n.file,
       details: { side: 'knownGood', key: n.key, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) },
       effect: 'none',

@@ -326,7 +326,11 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   const [ta, tb] = await Promise.all([tensorBytes(a, ca, chunk), tensorBytes(b, cb, chunk)]);
   const readPair = (e0: number): Promise<[Uint8Array, Uint8Array]> => {
     const e1 = Math.min(total, e0 + perChunk);
-    return Promise.all([ta.read(byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), tb.read(byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
+    const read = Promise.all([ta.read(byteAt(a, e0), byteAt(a, e1) - byteAt(a, e0)), tb.read(byteAt(b, e0), byteAt(b, e1) - byteAt(b, e0))]);
+    // The chunk read ahead is abandoned when the loop stops (cancel, error): its failure then has
+    // no reader, and must not surface as an unhandled rejection. Awaiting it still throws.
+    read.catch(() => undefined);
+    return read;
   };
 
   // Rank sketch rows captured on this read when the change turns out to be spread over the rows.
