@@ -207,6 +207,9 @@ function noticeFindings(kg: ModelManifest, su: ModelManifest): DraftFinding[] {
     const onlySuspect = !kgKeys.has(`${n.kind}\u0000${n.key}`);
     let effect: Effect = 'none';
     if (n.kind === 'unsafe-pickle-global') effect = n.severity === 'critical' ? 'malicious' : n.severity === 'high' ? 'inconclusive' : 'none';
+    // Python that starts processes or opens connections runs on load (trust_remote_code), whatever
+    // the known-good ships; custom code the known-good does not have is a change to the model.
+    else if (n.kind === 'remote-code') effect = n.severity === 'critical' ? 'malicious' : onlySuspect ? 'tampered' : 'none';
     else if (n.kind === 'pickle-anomaly' || n.kind === 'zip-anomaly') effect = n.severity === 'critical' || n.severity === 'high' ? (onlySuspect ? 'tampered' : 'inconclusive') : 'none';
     else if (n.kind === 'weight-anomaly') effect = onlySuspect && n.severity !== 'info' && n.severity !== 'low' ? 'tampered' : 'none';
     out.push({

@@ -166,7 +166,7 @@ function buildScanReport(model: ModelManifest, results: readonly JobResult[], ru
 
 function noticeDraft(n: ReaderNotice): Draft {
   let effect: Effect = 'none';
-  if (n.kind === 'unsafe-pickle-global') effect = n.severity === 'critical' ? 'malicious' : n.severity === 'high' ? 'inconclusive' : 'none';
+  if (n.kind === 'unsafe-pickle-global' || n.kind === 'remote-code') effect = n.severity === 'critical' ? 'malicious' : n.severity === 'high' ? 'inconclusive' : 'none';
   else if (n.severity === 'critical' || n.severity === 'high') effect = 'inconclusive';
   else if (n.kind === 'weight-anomaly' && n.severity === 'medium') effect = 'inconclusive';
   return { severity: n.severity, kind: n.kind, message: n.message, file: n.file, details: { key: n.key, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) }, effect };

@@ -134,7 +134,7 @@ export interface ModelManifest {
 
 export interface ReaderNotice {
   /** Report finding kind (REPORT.md), e.g. 'unsafe-pickle-global', 'pickle-anomaly', 'zip-anomaly', 'weight-anomaly'. */
-  kind: 'unsafe-pickle-global' | 'pickle-anomaly' | 'zip-anomaly' | 'weight-anomaly';
+  kind: 'unsafe-pickle-global' | 'pickle-anomaly' | 'zip-anomaly' | 'weight-anomaly' | 'remote-code';
   severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
   message: string;
   file: string;

@@ -6,6 +6,7 @@
  */
 import { SleuthError, toErrorInfo, type ErrorInfo } from './errors.ts';
 import { MAX_SIDECAR_BYTES } from './limits.ts';
+import { autoMapNotices, remoteCodeNotices } from './hf/remote-code.ts';
 import type { FileFormat, FileRole, ModelFile, ModelManifest, ReaderNotice, SidecarFile, TensorEntry, TensorTransform } from './manifest.ts';
 import { parseSafetensors } from './safetensors/parse-safetensors.ts';
 import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
@@ -70,6 +71,12 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
       if (sniffed.kind === 'unknown' && (role === 'weights' || role === 'adapter-weights') && sniffTorch(head) === 'pickle') sniffed = { kind: 'format', format: 'pickle' };
       if (sniffed.kind === 'empty') {
         if (role === 'weights' || role === 'adapter-weights') throw new SleuthError('empty_file', 'The file is empty (0 bytes); expected model weights', { offset: 0 });
+        continue;
+      }
+      // Python beside the weights (trust_remote_code): searched as text, never run.
+      if (role === 'code') {
+        file.format = 'text';
+        notices.push(...remoteCodeNotices(source.path, await readCodeText(source)));
         continue;
       }
       if (sniffed.kind === 'git-lfs-pointer') {
@@ -181,6 +188,7 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
     }
   }
 
+  for (const sc of sidecars) if (sc.role === 'config' || sc.role === 'tokenizer-config') notices.push(...autoMapNotices(sc.path, sc.text));
   reconcileIndexes(indexes, shardTensors, problems);
   if (tensors.length === 0) tensors.push(...adapterTensors);
   // The same tensor name in two files: a real ambiguity (which one does a loader pick?).
@@ -207,6 +215,12 @@ const MAX_TOKENS_KEPT = 1_000_000;
 
 /** Files beside the weights whose content is diffed semantically. */
 const SIDECAR_ROLES: ReadonlySet<FileRole> = new Set<FileRole>(['config', 'generation-config', 'tokenizer', 'tokenizer-config', 'special-tokens', 'chat-template', 'adapter-config']);
+
+/** A Python file's text for the static search: the first MAX_SIDECAR_BYTES, undecodable bytes replaced. */
+async function readCodeText(source: ByteSource): Promise<string> {
+  const bytes = await source.read(0, Math.min(source.size, MAX_SIDECAR_BYTES));
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
 
 /** Whole text of a small file (capped), strict UTF-8. */
 async function readSidecarText(source: ByteSource): Promise<string> {

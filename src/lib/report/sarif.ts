@@ -81,6 +81,7 @@ const RULE_WORDS: Record<string, string> = {
   'tokenizer-changed': 'The tokenizer changed',
   'chat-template-changed': 'The chat template changed',
   'code-changed': 'Code shipped with the model changed',
+  'remote-code': 'Python shipped with the model runs when it is loaded with trust_remote_code',
   'adapter-explains-delta': 'An adapter explains a weight change',
   'adapter-mismatch': 'An adapter does not match the weights',
   'weight-anomaly': 'Architecture or weight statistics anomaly',

@@ -31,6 +31,7 @@ export type FindingKind =
   | 'dtype-changed'
   | 'tensor-not-compared'
   | 'unsafe-pickle-global'
+  | 'remote-code'
   | 'pickle-anomaly'
   | 'zip-anomaly'
   | 'parse-error'
@@ -302,6 +303,7 @@ export const FINDING_KINDS = literals<FindingKind>({
   'dtype-changed': true,
   'tensor-not-compared': true,
   'unsafe-pickle-global': true,
+  'remote-code': true,
   'pickle-anomaly': true,
   'zip-anomaly': true,
   'parse-error': true,
