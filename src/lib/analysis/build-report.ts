@@ -466,6 +466,9 @@ function fileFindings(kg: ModelFile[], kgR: ReportFile[], su: ModelFile[], suR: 
         differingWeights.push(path);
       } else if (file.role === 'adapter-weights') {
         out.push({ severity: 'medium', kind: 'file-added', file: path, message: `Adapter weights ${path} exist only in the suspect`, details: { sha256: report.sha256 }, effect: 'tampered' });
+      } else {
+        // Any other file of the model folder: the suspect ships something the known-good does not.
+        out.push({ severity: 'medium', kind: 'file-added', file: path, message: `${path} exists only in the suspect`, details: { sha256: report.sha256, role: file.role }, effect: 'tampered' });
       }
       continue;
     }
@@ -490,6 +493,16 @@ function fileFindings(kg: ModelFile[], kgR: ReportFile[], su: ModelFile[], suR: 
         details: { knownGood: other.report.sha256, suspect: report.sha256 },
         effect: file.role === 'adapter-weights' ? 'tampered' : 'none',
       });
+    } else {
+      // A file this version reads no further than its bytes: a different hash is a change.
+      out.push({
+        severity: 'medium',
+        kind: 'file-hash-mismatch',
+        file: path,
+        message: `${path} differs between known-good and suspect (SHA-256 ${other.report.sha256.slice(0, 12)}… → ${report.sha256.slice(0, 12)}…)`,
+        details: { knownGood: other.report.sha256, suspect: report.sha256, role: file.role },
+        effect: 'tampered',
+      });
     }
   }
   for (const [path, { file, report }] of kgByPath) {
@@ -500,6 +513,9 @@ function fileFindings(kg: ModelFile[], kgR: ReportFile[], su: ModelFile[], suR: 
     } else if (file.role === 'weights' || file.role === 'index') {
       weightBytesDiffer = true;
       differingWeights.push(path);
+    } else {
+      // Missing from the suspect adds nothing a loader could run: recorded, not decisive.
+      out.push({ severity: 'low', kind: 'file-removed', file: path, message: `${path} is missing from the suspect`, details: { sha256: report.sha256, role: file.role }, effect: 'none' });
     }
   }
   if (weightBytesDiffer && !tensorLevelChange) {

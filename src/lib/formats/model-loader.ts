@@ -19,6 +19,9 @@ import { scanZipPolyglot } from './pytorch/parse-torch.ts';
 import { parseNpy, parseNpz } from './numpy/index.ts';
 import type { SecurityFinding } from './pickle/findings.ts';
 
+/** Model formats recognised by name only (ONNX, Keras/HDF5, TensorFlow, TFLite, Flax, Core ML, joblib, llamafile). */
+const OTHER_WEIGHT_FORMATS = /\.(onnx|h5|hdf5|keras|pb|tflite|msgpack|mlmodel|joblib|llamafile|ggml|ot)$/;
+
 export function roleOf(path: string): FileRole {
   const name = (path.split('/').pop() ?? path).toLowerCase();
   if (name === 'config.json') return 'config';
@@ -31,6 +34,8 @@ export function roleOf(path: string): FileRole {
   if (name.startsWith('adapter_model.') || name.startsWith('adapters.')) return 'adapter-weights';
   if (name.endsWith('.index.json')) return 'index';
   if (/\.(safetensors|gguf|bin|pt|pth|ckpt|npy|npz|pkl|pickle)$/.test(name)) return 'weights';
+  // Weights in formats this version does not read: hashed, reported as unreadable — never skipped.
+  if (OTHER_WEIGHT_FORMATS.test(name)) return 'weights';
   if (name.endsWith('.py')) return 'code';
   return 'other';
 }
@@ -40,7 +45,7 @@ export function isModelRelatedPath(path: string): boolean {
   const parts = path.split('/');
   if (parts.some((p) => p.startsWith('.'))) return false;
   const name = (parts.pop() ?? path).toLowerCase();
-  return /\.(safetensors|gguf|bin|pt|pth|ckpt|npy|npz|json|jinja|model|txt|py|tiktoken|pkl|pickle)$/.test(name);
+  return /\.(safetensors|gguf|bin|pt|pth|ckpt|npy|npz|json|jinja|model|txt|py|tiktoken|pkl|pickle)$/.test(name) || OTHER_WEIGHT_FORMATS.test(name);
 }
 
 export async function loadModel(label: string, sources: readonly ByteSource[]): Promise<ModelManifest> {
@@ -86,6 +91,10 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
         throw new SleuthError('html_page', 'The file is an HTML page (probably a saved error or login page), not model data', { offset: 0 });
       }
       if (sniffed.kind === 'unknown') {
+        const ext = OTHER_WEIGHT_FORMATS.exec(source.path.toLowerCase())?.[1];
+        if (ext !== undefined) {
+          throw new SleuthError('unsupported_format', `.${ext} model files are not analysed by this version: the file is hashed (its SHA-256 compared), its content is not read`, { offset: 0 });
+        }
         if (role === 'weights' || role === 'adapter-weights') {
           throw new SleuthError('unknown_format', `The first bytes (${hexPreview(head)}) match no supported format; expected safetensors, GGUF, a PyTorch checkpoint or NumPy`, { offset: 0 });
         }
