@@ -147,7 +147,11 @@ export function autoChecklist(inputs: ChecklistInputs): Record<string, AutoValue
     else out['integrity.adapter-audit'] = { state: 'pass', reason: `${adapterFiles.length} adapter file${adapterFiles.length === 1 ? '' : 's'}, no adapter findings` };
 
     // Configuration verification.
-    const cfg = byKind(r, 'config-changed', 'tokenizer-changed', 'chat-template-changed', 'code-changed').filter((f) => f.severity !== 'info');
+    // Custom code the known-good ships too is not a change; a payload in it is (remote-code critical).
+    const cfg = [
+      ...byKind(r, 'config-changed', 'tokenizer-changed', 'chat-template-changed', 'code-changed').filter((f) => f.severity !== 'info'),
+      ...byKind(r, 'remote-code').filter((f) => f.severity === 'critical' || f.details?.['onlyInSuspect'] === true),
+    ];
     const sidecars = r.inputs.suspect.files.filter((f) => f.path.endsWith('.json') || /template|tokenizer/.test(f.path));
     if (cfg.length > 0) out['integrity.configuration'] = { state: 'fail', reason: `${cfg.length} configuration finding${cfg.length === 1 ? '' : 's'}: ${cfg[0]?.message ?? ''}` };
     else if (sidecars.length > 0) out['integrity.configuration'] = { state: 'pass', reason: `${sidecars.length} configuration/tokenizer file${sidecars.length === 1 ? '' : 's'} compared, no differences that matter (serving configuration not covered: check by hand)` };
