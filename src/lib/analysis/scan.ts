@@ -169,5 +169,5 @@ function noticeDraft(n: ReaderNotice): Draft {
   if (n.kind === 'unsafe-pickle-global' || n.kind === 'remote-code') effect = n.severity === 'critical' ? 'malicious' : n.severity === 'high' ? 'inconclusive' : 'none';
   else if (n.severity === 'critical' || n.severity === 'high') effect = 'inconclusive';
   else if (n.kind === 'weight-anomaly' && n.severity === 'medium') effect = 'inconclusive';
-  return { severity: n.severity, kind: n.kind, message: n.message, file: n.file, details: { key: n.key, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) }, effect };
+  return { severity: n.severity, kind: n.kind, message: n.kind === 'remote-code' ? `${n.file}: ${n.message}` : n.message, file: n.file, details: { key: n.key, ...(n.offset === undefined ? {} : { offset: n.offset }), ...(n.details ?? {}) }, effect };
 }

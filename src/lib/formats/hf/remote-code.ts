@@ -44,7 +44,7 @@ export function remoteCodeNotices(path: string, text: string): ReaderNotice[] {
     {
       kind: 'remote-code',
       severity: critical.length > 0 ? 'critical' : 'high',
-      message: `${path} is Python shipped with the model: transformers runs it when the model is loaded with trust_remote_code=True — ${what}`,
+      message: `Python shipped with the model, run by transformers when the model is loaded with trust_remote_code=True: ${what}`,
       file: path,
       ...(worst ? { offset: worst.offset } : {}),
       key: `code:${path.split('/').pop() ?? path}`,
@@ -69,7 +69,7 @@ export function autoMapNotices(path: string, text: string): ReaderNotice[] {
     {
       kind: 'remote-code',
       severity: 'high',
-      message: `${path} maps ${targets.slice(0, 4).join(', ')}${targets.length > 4 ? ` (and ${targets.length - 4} more)` : ''} to custom code: loading with trust_remote_code=True runs it (a "repo--module.Class" target is fetched from another repository)`,
+      message: `auto_map sends ${targets.slice(0, 4).join(', ')}${targets.length > 4 ? ` (and ${targets.length - 4} more)` : ''} to custom code, which loading with trust_remote_code=True runs (a "repo--module.Class" target is fetched from another repository)`,
       file: path,
       key: `auto_map:${path.split('/').pop() ?? path}`,
       details: { autoMap: targets },
