@@ -15,6 +15,7 @@ import { singleFile, utf8, type ModelFiles } from '../../fixtures/model-files.ts
 import { tinyConfigJson, tinyLlama, TINY } from '../../fixtures/tiny-llama.ts';
 
 const BENIGN = `import math
+# We never call os.system("...") or subprocess.run here.
 import torch
 from torch import nn
 

@@ -28,8 +28,10 @@ const HAZARDS: readonly Hazard[] = [
 /** Notices for one Python file of the model folder. */
 export function remoteCodeNotices(path: string, text: string): ReaderNotice[] {
   const hits: { hazard: Hazard; line: number; excerpt: string; offset: number }[] = [];
+  // Whole-line comments are blanked (same length, so positions hold): a note about subprocess is not a call.
+  const searchable = text.replace(/^[ \t]*#.*$/gm, (c) => ' '.repeat(c.length));
   for (const hazard of HAZARDS) {
-    const m = hazard.pattern.exec(text);
+    const m = hazard.pattern.exec(searchable);
     if (!m) continue;
     const before = text.slice(0, m.index);
     const line = before.split('\n').length;
