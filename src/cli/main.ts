@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compareModels, type CompareProgress } from '../lib/analysis/compare.ts';
 import { describeError, SleuthError, toErrorInfo, type ErrorInfo } from '../lib/formats/errors.ts';
-import { openPath } from '../lib/io/node-source.ts';
+import { describeFileChange, fileChangedError, openPath } from '../lib/io/node-source.ts';
 import type { ReportV1, ScanReportV1 } from '../lib/report/types.ts';
 import { scanModel } from '../lib/analysis/scan.ts';
 import type { EngineRequest, SourceRef } from '../workers/worker-api.ts';
@@ -272,10 +272,10 @@ async function recheckFiles(sources: { knownGood: SourceRef[]; suspect: SourceRe
     for (const ref of sources[side]) {
       if (ref.absolutePath === undefined) continue;
       const why = await stat(ref.absolutePath).then(
-        (st) => (st.size !== ref.size ? `changed size (${ref.size} → ${st.size} bytes)` : ref.lastModified !== undefined && st.mtimeMs !== ref.lastModified ? `was modified (${new Date(ref.lastModified).toISOString()} → ${new Date(st.mtimeMs).toISOString()})` : undefined),
+        (st) => describeFileChange(st, ref.size, ref.lastModified),
         () => 'was removed',
       );
-      if (why) out.push({ ...new SleuthError('file_changed', `${ref.path} ${why} during the analysis: the file changed while it was being analysed, so what was read cannot be vouched for`, { file: ref.path }).toInfo(), side });
+      if (why) out.push({ ...fileChangedError(ref.path, why, 'by the end of the analysis').toInfo(), side });
     }
   }
   return out;

@@ -10,7 +10,7 @@
  */
 import { DTYPES } from '../formats/dtype.ts';
 import { SleuthError } from '../formats/errors.ts';
-import { numel, type ModelManifest, type TensorEntry } from '../formats/manifest.ts';
+import { gatherStrided, numel, type ModelManifest, type TensorEntry } from '../formats/manifest.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { canDecode, decodeChunk } from '../engine/cpu/decode.ts';
 import { unpermuteRopeRows } from '../formats/gguf/rope-permutation.ts';
@@ -57,22 +57,7 @@ export class TensorReader {
     }
     const span = new Uint8Array(t.byteLength);
     for (let off = 0; off < t.byteLength; off += READ_CHUNK_BYTES) span.set(await source.read(t.byteOffset + off, Math.min(READ_CHUNK_BYTES, t.byteLength - off)), off);
-    const n = numel(t.shape);
-    const out = new Uint8Array(n * size);
-    const dims = t.shape.length;
-    const index = new Array<number>(dims).fill(0);
-    const strides = t.layout.strides;
-    for (let e = 0; e < n; e++) {
-      let src = 0;
-      for (let d = 0; d < dims; d++) src += (index[d] as number) * (strides[d] as number);
-      out.set(span.subarray(src * size, src * size + size), e * size);
-      for (let d = dims - 1; d >= 0; d--) {
-        index[d] = (index[d] as number) + 1;
-        if ((index[d] as number) < (t.shape[d] as number)) break;
-        index[d] = 0;
-      }
-    }
-    return out;
+    return gatherStrided(span, t.shape, t.layout.strides, size);
   }
 
   /** Decoded f32 values of a stored tensor in HF order. */

@@ -15,7 +15,7 @@ import { bytesEqual } from '../formats/bytes.ts';
 import { DTYPES } from '../formats/dtype.ts';
 import { SleuthError, toErrorInfo, type ErrorInfo } from '../formats/errors.ts';
 import { MAX_GATHER_BYTES, STREAM_CHUNK_BYTES } from '../formats/limits.ts';
-import { numel, type TensorEntry } from '../formats/manifest.ts';
+import { gatherStrided, numel, type TensorEntry } from '../formats/manifest.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { CpuEngine, type ComputeEngine } from '../engine/engine.ts';
 import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
@@ -227,20 +227,7 @@ async function tensorBytes(t: TensorEntry, c: FileCursor, chunk: number): Promis
   }
   const span = new Uint8Array(t.byteLength);
   for (let off = 0; off < t.byteLength; off += chunk) span.set(await c.read(t.byteOffset + off, Math.min(chunk, t.byteLength - off)), off);
-  const out = new Uint8Array(n * size);
-  const dims = t.shape.length;
-  const index = new Array<number>(dims).fill(0);
-  const strides = layout.strides;
-  for (let e = 0; e < n; e++) {
-    let src = 0;
-    for (let d = 0; d < dims; d++) src += (index[d] as number) * (strides[d] as number);
-    out.set(span.subarray(src * size, src * size + size), e * size);
-    for (let d = dims - 1; d >= 0; d--) {
-      index[d] = (index[d] as number) + 1;
-      if ((index[d] as number) < (t.shape[d] as number)) break;
-      index[d] = 0;
-    }
-  }
+  const out = gatherStrided(span, t.shape, layout.strides, size);
   return { read: (start, length) => Promise.resolve(out.subarray(start, start + length)) };
 }
 

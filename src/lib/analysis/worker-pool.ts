@@ -116,7 +116,7 @@ export class WorkerPool implements AnalysisRunner {
   /** Runs fn on an idle worker; a disposed pool answers `cancelled` instead of hanging. */
   private async withSlot<T>(fn: (slot: Slot) => Promise<Outcome<T>>): Promise<Outcome<T>> {
     const slot = await this.acquire();
-    if (!slot) return { ok: false, error: new SleuthError('cancelled', 'The analysis was cancelled').toInfo() };
+    if (!slot) return cancelledOutcome();
     try {
       return await fn(slot);
     } finally {
@@ -158,7 +158,7 @@ export class WorkerPool implements AnalysisRunner {
 
   async runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>> {
     let slot = await this.acquire();
-    if (!slot) return { ok: false, error: new SleuthError('cancelled', 'The analysis was cancelled').toInfo() };
+    if (!slot) return cancelledOutcome();
     try {
       let out = await this.call(slot, (api) => api.runJob(spec, this.options.proxy(onBytes)));
       if (!out.ok && !this.cancelled && isRetryable(out.error.code)) {
@@ -188,6 +188,11 @@ export class WorkerPool implements AnalysisRunner {
     this.waiting.length = 0;
     this.stop();
   }
+}
+
+/** What a call on a disposed pool answers. */
+function cancelledOutcome(): { ok: false; error: ReturnType<SleuthError['toInfo']> } {
+  return { ok: false, error: new SleuthError('cancelled', 'The analysis was cancelled').toInfo() };
 }
 
 function isRetryable(code: string): boolean {

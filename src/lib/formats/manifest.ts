@@ -155,3 +155,26 @@ export function numel(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/**
+ * A strided view (PyTorch non-contiguous / Fortran tensors, shared storages) gathered into
+ * row-major order from the storage span it touches (`span` starts at the tensor's byteOffset):
+ * the bytes of the same tensor saved contiguously.
+ */
+export function gatherStrided(span: Uint8Array, shape: readonly number[], strides: readonly number[], elementBytes: number): Uint8Array {
+  const n = numel(shape);
+  const out = new Uint8Array(n * elementBytes);
+  const dims = shape.length;
+  const index = new Array<number>(dims).fill(0);
+  for (let e = 0; e < n; e++) {
+    let src = 0;
+    for (let d = 0; d < dims; d++) src += (index[d] as number) * (strides[d] as number);
+    out.set(span.subarray(src * elementBytes, src * elementBytes + elementBytes), e * elementBytes);
+    for (let d = dims - 1; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (shape[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}

@@ -65,13 +65,10 @@ export class NodeFileSource implements ByteSource {
 
   /** Throws file_changed unless `st` is the file this source was made for, unchanged. */
   private verify(st: Stats, when: string): void {
-    const fail = (what: string): never => {
-      throw new SleuthError('file_changed', `${this.path} ${what} ${when}: the file changed while it was being analysed, so what was read cannot be vouched for`, { file: this.path });
-    };
-    if (st.size !== this.size) fail(`was ${this.size} bytes when the analysis started but ${st.size} bytes`);
-    if (this.lastModified !== undefined && st.mtimeMs !== this.lastModified) fail(`was modified (${isoTime(this.lastModified)} → ${isoTime(st.mtimeMs)})`);
+    const change = describeFileChange(st, this.size, this.lastModified);
+    if (change !== undefined) throw fileChangedError(this.path, change, when);
     if (this.identity === undefined) this.identity = { dev: st.dev, ino: st.ino };
-    else if (this.identity.dev !== st.dev || this.identity.ino !== st.ino) fail('was replaced by another file');
+    else if (this.identity.dev !== st.dev || this.identity.ino !== st.ino) throw fileChangedError(this.path, 'was replaced by another file', when);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -116,6 +113,17 @@ export class NodeFileSource implements ByteSource {
       await fh.close();
     }
   }
+}
+
+/** How a file's stat differs from its size and mtime when the analysis started; undefined if it does not. */
+export function describeFileChange(st: { size: number; mtimeMs: number }, size: number, lastModified: number | undefined): string | undefined {
+  if (st.size !== size) return `was ${size} bytes when the analysis started but ${st.size} bytes`;
+  if (lastModified !== undefined && st.mtimeMs !== lastModified) return `was modified (${isoTime(lastModified)} → ${isoTime(st.mtimeMs)})`;
+  return undefined;
+}
+
+export function fileChangedError(path: string, what: string, when: string): SleuthError {
+  return new SleuthError('file_changed', `${path} ${what} ${when}: the file changed while it was being analysed, so what was read cannot be vouched for`, { file: path });
 }
 
 function isoTime(ms: number): string {

@@ -19,7 +19,7 @@
  */
 import { SleuthError } from '../../formats/errors.ts';
 import { acquireGpuDevice, GpuFailureWatch, sleuthErrorOfGpuError, type GpuAdapterSummary } from '../../engine/webgpu/device.ts';
-import { dispatchGrid } from '../../engine/webgpu/kernels.ts';
+import { dispatchGrid, pipelineKey } from '../../engine/webgpu/kernels.ts';
 import type { ActBackend, ActivationArgs, AttentionArgs, Buf, EmbedArgs, MatmulArgs, NormArgs, RopeArgs, SparsityArgs } from '../backend.ts';
 import { SPARSITY_RELATIVE } from '../backend.ts';
 import type { ActShaderLoader, ActShaderName } from './act-shaders.ts';
@@ -173,10 +173,7 @@ export class GpuBackend implements ActBackend {
   }
 
   private pipeline(name: ActShaderName, constants: Record<string, number>): { pipeline: GPUComputePipeline; key: string } {
-    const key = `${name}:${Object.entries(constants)
-      .map(([k, v]) => `${k}=${v}`)
-      .sort()
-      .join(',')}`;
+    const key = pipelineKey(name, constants);
     let p = this.pipelines.get(key);
     if (p === undefined) {
       let module = this.modules.get(name);

@@ -116,10 +116,7 @@ export class PipelineCache {
   ) {}
 
   get(name: KernelName, constants: KernelConstants): Promise<GPUComputePipeline> {
-    const key = `${name}:${Object.entries(constants)
-      .map(([k, v]) => `${k}=${v}`)
-      .sort()
-      .join(',')}`;
+    const key = pipelineKey(name, constants);
     let p = this.pipelines.get(key);
     if (p === undefined) {
       p = this.build(name, constants);
@@ -295,4 +292,12 @@ export async function runOnGpu(device: GPUDevice, watch: GpuFailureWatch, what: 
   } finally {
     for (const r of runs) r.destroy();
   }
+}
+
+/** Cache key of a compute pipeline: the shader and its override constants, in a fixed order. */
+export function pipelineKey(name: string, constants: Readonly<Record<string, number>>): string {
+  return `${name}:${Object.entries(constants)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(',')}`;
 }
