@@ -5,7 +5,7 @@
 import { BlobSource, MemorySource, type ByteSource } from '../lib/io/byte-source.ts';
 import { CpuEngine, type ComputeEngine } from '../lib/engine/engine.ts';
 import { SleuthError } from '../lib/formats/errors.ts';
-import { createWasmSha256 } from '../lib/evidence/sha256.ts';
+import { createWasmSha256, webCryptoOneShot } from '../lib/evidence/sha256.ts';
 import type { EngineRequest, SourceRef, WorkerPlatform } from './worker-api.ts';
 import { createBrowserWebGpuEngine } from '../lib/engine/webgpu/browser-engine.ts';
 
@@ -25,7 +25,19 @@ export async function createBrowserEngine(request: EngineRequest): Promise<{ eng
   }
 }
 
+/**
+ * Tensors up to this size are hashed by WebCrypto (buffered, then one native digest); larger ones
+ * stream through hash-wasm. A worker pins up to ~4× this (two sides, two recycled buffers) plus
+ * WebCrypto's copies, so the cap shrinks as the pool (one worker per core) grows: 128 MiB on ≤ 4
+ * cores, 32 MiB from 16.
+ */
+function oneShotCap(): number {
+  const cores = Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4);
+  return Math.min(128, Math.max(32, 2 ** Math.floor(Math.log2(512 / cores)))) * 1024 * 1024;
+}
+
 export const browserPlatform: WorkerPlatform = {
+  sha256OneShot: webCryptoOneShot(oneShotCap()),
   openRef: openBrowserRef,
   sha256: createWasmSha256,
   createEngine: createBrowserEngine,

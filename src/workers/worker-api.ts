@@ -8,7 +8,7 @@ import { toErrorInfo } from '../lib/formats/errors.ts';
 import type { ModelManifest } from '../lib/formats/manifest.ts';
 import type { ByteSource } from '../lib/io/byte-source.ts';
 import type { ComputeEngine, EngineKind } from '../lib/engine/engine.ts';
-import type { Sha256Factory } from '../lib/evidence/sha256.ts';
+import type { OneShotSha256, Sha256Factory } from '../lib/evidence/sha256.ts';
 import type { JobResult, JobSpec, Outcome, Side } from '../lib/analysis/job.ts';
 import { InProcessRunner } from '../lib/analysis/runner.ts';
 import type { LoadedAdapter } from '../lib/analysis/adapter-audit.ts';
@@ -36,6 +36,8 @@ export interface WorkerConfig {
 export interface WorkerPlatform {
   openRef(ref: SourceRef): ByteSource;
   sha256: Sha256Factory;
+  /** A native one-shot SHA-256 for tensors that fit in its buffer (the browser's WebCrypto). */
+  sha256OneShot?: OneShotSha256 | undefined;
   createEngine(request: EngineRequest): Promise<{ engine: ComputeEngine; note?: string }>;
 }
 
@@ -60,6 +62,7 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
         const open = (refs: SourceRef[]): ByteSource[] => refs.map((r) => platform.openRef(r));
         runner = new InProcessRunner({ knownGood: open(sources.knownGood), suspect: open(sources.suspect), ...(sources.adapter ? { adapter: open(sources.adapter) } : {}) }, platform.sha256, engine, {
           ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
+          ...(platform.sha256OneShot ? { sha256OneShot: platform.sha256OneShot } : {}),
         });
         return { ok: true, value: { engine: engine.kind, ...(note === undefined ? {} : { note }) } };
       } catch (e) {

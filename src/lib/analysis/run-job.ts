@@ -20,7 +20,8 @@ import type { ByteSource } from '../io/byte-source.ts';
 import { CpuEngine, type ComputeEngine } from '../engine/engine.ts';
 import { addIdenticalChunk, newDiff, summariseDiff, type DiffAccumulator } from '../engine/diff.ts';
 import { mergeStats, newStats, summariseStats, type StatsAccumulator } from '../engine/stats.ts';
-import type { Sha256, Sha256Factory } from '../evidence/sha256.ts';
+import type { OneShotSha256, Sha256, Sha256Factory } from '../evidence/sha256.ts';
+import { TensorHasher, type TensorHash } from './tensor-hash.ts';
 import { canDecode, decodeChunk } from '../engine/cpu/decode.ts';
 import { SPARSE_MAX_ELEMENTS } from './classify-edit.ts';
 import { chooseSketchCols, chooseSketchRows, estimateRank, estimateRankWith, SKETCH_ROWS, type RankEstimate } from './rank-sketch.ts';
@@ -32,6 +33,8 @@ export interface JobContext {
   /** The adapter's files (adapter audit), when one was given. */
   openAdapter?(path: string): Promise<ByteSource>;
   sha256: Sha256Factory;
+  /** A native one-shot SHA-256 for tensors that fit its buffer (WebCrypto in the browser). */
+  sha256OneShot?: OneShotSha256;
   engine: ComputeEngine;
   onBytes?(bytes: number): void;
   isCancelled?(): boolean;
@@ -73,16 +76,32 @@ class FileCursor {
     return bytes;
   }
 
-  /** Hashes the bytes between the cursor and `offset` (headers, padding, tensors of other jobs). */
+  /**
+   * Hashes the bytes between the cursor and `offset` (headers, padding, tensors of other jobs),
+   * reading one chunk ahead so that the platform reads the next chunk while this one is hashed.
+   */
   private async feedUntil(offset: number): Promise<void> {
-    while (this.pos < offset) {
+    const readAt = (pos: number): Promise<Uint8Array> => {
+      const read = this.source.read(pos, Math.min(this.chunk, offset - pos));
+      read.catch(() => undefined); // an abandoned read-ahead (cancel, error) is not an unhandled rejection
+      return read;
+    };
+    let next = this.pos < offset ? readAt(this.pos) : undefined;
+    while (next) {
       checkCancelled(this.ctx);
-      const n = Math.min(this.chunk, offset - this.pos);
-      const bytes = await this.source.read(this.pos, n);
+      const bytes = await next;
+      const end = this.pos + bytes.byteLength;
+      next = end < offset ? readAt(end) : undefined;
       this.hasher?.update(bytes);
-      this.pos += n;
-      this.ctx.onBytes?.(n);
+      this.source.release?.(bytes);
+      this.pos = end;
+      this.ctx.onBytes?.(bytes.byteLength);
     }
+  }
+
+  /** Hands bytes read through this cursor back to the source for reuse (ByteSource.release). */
+  release(bytes: Uint8Array): void {
+    this.source.release?.(bytes);
   }
 
   async finish(): Promise<string | undefined> {
@@ -93,6 +112,13 @@ class FileCursor {
   }
 }
 
+/** What the steps of one job share besides the caller's context. */
+interface StepContext extends JobContext {
+  tensorHash: TensorHasher;
+  /** Registers work that completes after its step returned (tensor digests); the job awaits it. */
+  later(work: Promise<void>): void;
+}
+
 function checkCancelled(ctx: JobContext): void {
   if (ctx.isCancelled?.()) throw new SleuthError('cancelled', 'The job was cancelled by the user');
 }
@@ -100,12 +126,18 @@ function checkCancelled(ctx: JobContext): void {
 export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResult> {
   const chunk = outer.chunkBytes ?? STREAM_CHUNK_BYTES;
   let bytesRead = 0;
-  const ctx: JobContext = {
+  const pendingWork: Promise<void>[] = [];
+  const ctx: StepContext = {
     ...outer,
     ...(spec.rankSketch === false ? { rankSketch: false } : {}),
     onBytes: (n) => {
       bytesRead += n;
       outer.onBytes?.(n);
+    },
+    tensorHash: new TensorHasher(outer.sha256, outer.sha256OneShot),
+    later: (work) => {
+      work.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      pendingWork.push(work);
     },
   };
   const cursors = new Map<string, FileCursor>();
@@ -135,6 +167,7 @@ export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResul
     }
   }
 
+  await Promise.all(pendingWork);
   const files: FileHashResult[] = [];
   for (const f of spec.hashFiles) {
     const c = await cursor(f.side, f.path);
@@ -152,16 +185,23 @@ export async function runJob(spec: JobSpec, outer: JobContext): Promise<JobResul
 
 type CursorFor = (side: Side, path: string) => Promise<FileCursor>;
 
-async function processPair(pair: PairTask, cursor: CursorFor, ctx: JobContext, chunk: number): Promise<TensorResult> {
+async function processPair(pair: PairTask, cursor: CursorFor, ctx: StepContext, chunk: number): Promise<TensorResult> {
   const { a, b } = pair;
   const engine = a && b ? engineFor(ctx, a, b) : undefined;
   if (a && b && engine && valuesComparable(a, b) === undefined) return compareTensors(pair.name, a, b, cursor, { ...ctx, engine }, chunk, pair.adapter);
   const result: TensorResult = { name: pair.name };
-  if (a) result.a = await measureTensor(a, await cursor('knownGood', a.file), ctx, chunk);
-  if (b) result.b = await measureTensor(b, await cursor('suspect', b.file), ctx, chunk);
+  const digests: Promise<void>[] = [];
+  if (a) result.a = await measureTensor(a, await cursor('knownGood', a.file), ctx, chunk, digests);
+  if (b) result.b = await measureTensor(b, await cursor('suspect', b.file), ctx, chunk, digests);
   if (a && b) {
-    result.identical = a.dtype === b.dtype && sameShape(a.shape, b.shape) && sameTransform(a, b) && result.a?.sha256 === result.b?.sha256;
-    if (!result.identical) result.notCompared = valuesComparable(a, b) ?? `values of ${[a.dtype, b.dtype].filter((d) => !ctx.engine.decodes(d) && !cpuFallback.decodes(d)).join(' and ')} are not decoded by this version; compared by hash only`;
+    const notCompared = valuesComparable(a, b) ?? `values of ${[a.dtype, b.dtype].filter((d) => !ctx.engine.decodes(d) && !cpuFallback.decodes(d)).join(' and ')} are not decoded by this version; compared by hash only`;
+    // Equal stored bytes (same hash) of the same dtype, shape and layout: known once both digests are in.
+    ctx.later(
+      Promise.all(digests).then(() => {
+        result.identical = a.dtype === b.dtype && sameShape(a.shape, b.shape) && sameTransform(a, b) && result.a?.sha256 === result.b?.sha256;
+        if (!result.identical) result.notCompared = notCompared;
+      }),
+    );
   }
   return result;
 }
@@ -210,6 +250,8 @@ function valuesComparable(a: TensorEntry, b: TensorEntry): string | undefined {
 /** A tensor's bytes in row-major element order, whatever its layout in the file. */
 interface TensorBytes {
   read(byteStart: number, byteLength: number): Promise<Uint8Array>;
+  /** The caller is done with bytes from `read` and keeps no view of them (see ByteSource.release). */
+  release(bytes: Uint8Array): void;
 }
 
 /**
@@ -219,7 +261,7 @@ interface TensorBytes {
  */
 async function tensorBytes(t: TensorEntry, c: FileCursor, chunk: number): Promise<TensorBytes> {
   const layout = t.layout;
-  if (layout.kind !== 'strided') return { read: (start, length) => c.read(t.byteOffset + start, length) };
+  if (layout.kind !== 'strided') return { read: (start, length) => c.read(t.byteOffset + start, length), release: (bytes) => c.release(bytes) };
   const size = DTYPES[t.dtype].blockBytes;
   const n = numel(t.shape);
   if (n * size > MAX_GATHER_BYTES || t.byteLength > MAX_GATHER_BYTES) {
@@ -228,27 +270,34 @@ async function tensorBytes(t: TensorEntry, c: FileCursor, chunk: number): Promis
   const span = new Uint8Array(t.byteLength);
   for (let off = 0; off < t.byteLength; off += chunk) span.set(await c.read(t.byteOffset + off, Math.min(chunk, t.byteLength - off)), off);
   const out = gatherStrided(span, t.shape, layout.strides, size);
-  return { read: (start, length) => Promise.resolve(out.subarray(start, start + length)) };
+  return { read: (start, length) => Promise.resolve(out.subarray(start, start + length)), release: () => undefined };
 }
 
-/** Hash (and, when decodable, value statistics) of one tensor on its own. */
-async function measureTensor(t: TensorEntry, c: FileCursor, ctx: JobContext, chunk: number): Promise<{ sha256: string; stats?: ReturnType<typeof summariseStats> }> {
-  const hasher = await ctx.sha256();
+/**
+ * Hash (and, when decodable, value statistics) of one tensor on its own. The hash may be filled in
+ * after this returns (a one-shot digest still running); its completion is added to `digests`.
+ */
+async function measureTensor(t: TensorEntry, c: FileCursor, ctx: StepContext, chunk: number, digests: Promise<void>[]): Promise<{ sha256: string; stats?: ReturnType<typeof summariseStats> }> {
   const info = DTYPES[t.dtype];
   const engine = ctx.engine.decodes(t.dtype) ? ctx.engine : cpuFallback.decodes(t.dtype) ? cpuFallback : undefined;
   const stats = newStats();
   const source = await tensorBytes(t, c, chunk);
   const total = byteAt(t, numel(t.shape));
+  const hash = await ctx.tensorHash.open(total);
   // Chunks hold whole storage blocks so that decoding never splits a block.
   const step = Math.max(info.blockBytes, Math.floor(chunk / info.blockBytes) * info.blockBytes);
   for (let off = 0; off < total; off += step) {
     const len = Math.min(step, total - off);
     const bytes = await source.read(off, len);
-    hasher.update(bytes);
+    hash.update(bytes);
     if (engine) await engine.stats({ bytes, dtype: t.dtype, count: (len / info.blockBytes) * info.blockElements }, stats);
+    source.release(bytes);
   }
-  const out: { sha256: string; stats?: ReturnType<typeof summariseStats> } = { sha256: hasher.digestHex() };
+  const out: { sha256: string; stats?: ReturnType<typeof summariseStats> } = { sha256: '' };
   if (engine) out.stats = summariseStats(stats);
+  const done = hash.digest().then((hex) => void (out.sha256 = hex));
+  digests.push(done);
+  ctx.later(done);
   return out;
 }
 
@@ -285,7 +334,7 @@ function unpermuteRawRows(bytes: Uint8Array, rowBytes: number, headRows: number)
  * one statistics pass; at the first differing chunk the hasher state is cloned. Hashes are of the
  * stored bytes; values are compared after undoing a converter's row permutation.
  */
-async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: JobContext, chunk: number, adapterTask?: AdapterTask): Promise<TensorResult> {
+async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, cursor: CursorFor, ctx: StepContext, chunk: number, adapterTask?: AdapterTask): Promise<TensorResult> {
   const ca = await cursor('knownGood', a.file);
   const cb = await cursor('suspect', b.file);
   const ia = DTYPES[a.dtype];
@@ -302,10 +351,9 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
   const perChunk = Math.max(unit, Math.floor(chunk / bytesPerElement / unit) * unit);
   const sameStorage = a.dtype === b.dtype && sameTransform(a, b);
 
-  const shared = await ctx.sha256();
-  const hashA: Sha256 = shared;
-  // Undefined while both byte streams are identical (they share `shared`); different dtypes never are.
-  let hashB: Sha256 | undefined = a.dtype === b.dtype ? undefined : await ctx.sha256();
+  const hashA: TensorHash = await ctx.tensorHash.open(byteAt(a, total));
+  // Undefined while both byte streams are identical (they share hashA); different dtypes never are.
+  let hashB: TensorHash | undefined = a.dtype === b.dtype ? undefined : await ctx.tensorHash.open(byteAt(b, total));
   const statsA = newStats();
   const statsB = newStats();
   const diff: DiffAccumulator = newDiff(a.dtype, b.dtype, a.shape);
@@ -340,7 +388,7 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
       addIdenticalChunk(diff, chunkStats.sumSq);
       if (audit) audit.add(e0, ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra, a.dtype, ropeB ? unpermuteRawRows(rb, byteAt(b, rowLength), ropeB.headRows) : rb, n);
     } else {
-      hashB ??= await shared.clone();
+      hashB ??= await hashA.fork();
       hashA.update(ra);
       hashB.update(rb);
       const va = ropeA ? unpermuteRawRows(ra, byteAt(a, rowLength), ropeA.headRows) : ra;
@@ -349,17 +397,27 @@ async function compareTensors(name: string, a: TensorEntry, b: TensorEntry, curs
       sampler?.add(e0, n, va, vb);
       await ctx.engine.diff({ bytes: va, dtype: a.dtype, count: n }, { bytes: vb, dtype: b.dtype, count: n }, e0, diff, statsA, statsB);
     }
+    // Every consumer above copied or reduced the chunk before returning: its memory can be reused.
+    ta.release(ra);
+    tb.release(rb);
   }
-  const shaA = hashA.digestHex();
-  const shaB = hashB === undefined ? shaA : hashB.digestHex();
+  // Stored bytes differ somewhere once the hashes parted; otherwise one digest serves both sides.
+  const parted = hashB !== undefined;
   const result: TensorResult = {
     name,
-    a: { sha256: shaA, stats: summariseStats(statsA) },
-    b: { sha256: shaB, stats: summariseStats(statsB) },
+    a: { sha256: '', stats: summariseStats(statsA) },
+    b: { sha256: '', stats: summariseStats(statsB) },
     // Same dtype and every element's bits equal — in the Hugging Face layout when a converter
     // stored the rows permuted (the stored bytes, and so their hashes, then differ).
-    identical: a.dtype === b.dtype && diff.changed === 0 && (shaA === shaB || !sameTransform(a, b)),
+    identical: a.dtype === b.dtype && diff.changed === 0 && (!parted || !sameTransform(a, b)),
   };
+  const [digestA, digestB] = [hashA.digest(), hashB?.digest()];
+  ctx.later(
+    Promise.all([digestA, digestB]).then(([shaA, shaB]) => {
+      (result.a as { sha256: string }).sha256 = shaA;
+      (result.b as { sha256: string }).sha256 = shaB ?? shaA;
+    }),
+  );
   if (!result.identical) {
     result.diff = finishDiff(diff);
     if (ctx.rankSketch !== false && wantsRankSketch(a, b, diff)) result.diff.rank = await sketchRank(a, b, ta, tb, result.diff, ctx.engine, sampler?.rowsFor(diff));

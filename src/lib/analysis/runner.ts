@@ -8,7 +8,7 @@ import type { ModelManifest } from '../formats/manifest.ts';
 import { loadModel } from '../formats/model-loader.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import type { ComputeEngine, EngineKind } from '../engine/engine.ts';
-import type { Sha256Factory } from '../evidence/sha256.ts';
+import type { OneShotSha256, Sha256Factory } from '../evidence/sha256.ts';
 import type { JobResult, JobSpec, Outcome, Side } from './job.ts';
 import { runJob } from './run-job.ts';
 import { loadAndHashAdapter, type LoadedAdapter } from './adapter-audit.ts';
@@ -37,12 +37,14 @@ export class InProcessRunner implements AnalysisRunner {
     private readonly sources: SourcesBySide,
     private readonly sha256: Sha256Factory,
     private readonly engine: ComputeEngine,
-    options: { concurrency?: number; chunkBytes?: number } = {},
+    options: { concurrency?: number; chunkBytes?: number; sha256OneShot?: OneShotSha256 } = {},
   ) {
     this.concurrency = options.concurrency ?? 1;
     this.chunkBytes = options.chunkBytes;
+    this.sha256OneShot = options.sha256OneShot;
   }
   private readonly chunkBytes: number | undefined;
+  private readonly sha256OneShot: OneShotSha256 | undefined;
 
   engineKind(): EngineKind {
     return this.engine.kind;
@@ -82,6 +84,7 @@ export class InProcessRunner implements AnalysisRunner {
             }
           : {}),
         sha256: this.sha256,
+        ...(this.sha256OneShot ? { sha256OneShot: this.sha256OneShot } : {}),
         engine: this.engine,
         onBytes,
         isCancelled: () => this.cancelled,
