@@ -18,6 +18,11 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Releases OS handles (Node); a no-op elsewhere. */
   close?(): Promise<void>;
+  /**
+   * The caller is done with `bytes` (returned by `read`) and holds no other view of them: the
+   * source may reuse their memory for a later read. Optional; ignored for memory it does not own.
+   */
+  release?(bytes: Uint8Array): void;
 }
 
 export function checkRange(source: { path: string; size: number }, offset: number, length: number): void {
@@ -64,6 +69,8 @@ const WINDOW_BYTES = 4 * 1024 * 1024;
 const MAX_WINDOWS = 4;
 /** Reads at least this large may be served by a sequential stream. */
 const STREAM_MIN_BYTES = 1024 * 1024;
+/** Released stream buffers a source keeps for reuse (two chunks in flight per side, plus one). */
+const MAX_SPARE_BUFFERS = 3;
 const windows: { source: BlobSource; offset: number; bytes: Uint8Array }[] = [];
 
 /** A browser `Blob`/`File` (also works in Node ≥ 20, which has Blob). */
@@ -89,6 +96,7 @@ export class BlobSource implements ByteSource {
       return w.bytes.subarray(offset - w.offset, offset - w.offset + length);
     }
     const bytes = await this.readDirect(offset, Math.min(WINDOW_BYTES, this.size - offset));
+    this.owned.delete(bytes.buffer as ArrayBuffer); // cached for later reads: never recycled
     windows.unshift({ source: this, offset, bytes });
     if (windows.length > MAX_WINDOWS) windows.pop();
     return bytes.subarray(0, length);
@@ -101,6 +109,27 @@ export class BlobSource implements ByteSource {
    * while the stream is busy, takes a slice of its own.
    */
   private stream: { reader: ReadableStreamBYOBReader; pos: number; busy: boolean } | undefined;
+
+  /**
+   * Stream buffers handed back through `release`, reused as the next reads' BYOB targets: a fresh
+   * 8 MiB ArrayBuffer per read costs zeroing and page faults — measured in Chromium on a 1.3 GB
+   * file, 2.4–3.1 CPU-seconds with a new buffer per read vs 1.5 with reuse. Only buffers this
+   * source allocated for its own stream reads qualify.
+   */
+  private readonly owned = new WeakSet<ArrayBuffer>();
+  private readonly spare: ArrayBuffer[] = [];
+
+  release(bytes: Uint8Array): void {
+    const buffer = bytes.buffer as ArrayBuffer;
+    if (bytes.byteOffset !== 0 || !this.owned.has(buffer) || this.spare.length >= MAX_SPARE_BUFFERS) return;
+    this.owned.delete(buffer); // a second release of the same bytes is ignored
+    this.spare.push(buffer);
+  }
+
+  private takeBuffer(length: number): ArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength >= length && b.byteLength <= 2 * length);
+    return i >= 0 ? (this.spare.splice(i, 1)[0] as ArrayBuffer) : new ArrayBuffer(length);
+  }
 
   private async readDirect(offset: number, length: number): Promise<Uint8Array> {
     if (length >= STREAM_MIN_BYTES) {
@@ -133,7 +162,7 @@ export class BlobSource implements ByteSource {
 
   private async readStream(s: { reader: ReadableStreamBYOBReader; pos: number; busy: boolean }, offset: number, length: number): Promise<Uint8Array> {
     s.busy = true;
-    let buffer = new ArrayBuffer(length);
+    let buffer = this.takeBuffer(length);
     let filled = 0;
     try {
       while (filled < length) {
@@ -154,6 +183,7 @@ export class BlobSource implements ByteSource {
     }
     s.pos = offset + length;
     if (s.pos >= this.size && this.stream === s) this.closeStream();
+    this.owned.add(buffer);
     return new Uint8Array(buffer, 0, length);
   }
 
