@@ -68,21 +68,27 @@ export class WorkerPool implements AnalysisRunner {
       this.spawned = Promise.resolve();
     } else {
       // 'auto' is decided once (a short calibration on a software adapter), by the first worker;
-      // the others start with its choice instead of each calibrating again.
+      // the others start with its choice instead of each calibrating again. They are spawned at
+      // once, so their code loads while the first one calibrates.
       const first = this.makeSlot('auto');
       this.slots.push(first);
+      const others = Array.from({ length: this.concurrency - 1 }, () => this.options.spawn());
+      this.unplaced = others;
       // A first worker that dies or is terminated while choosing leaves the others on the CPU.
       const chosen = Promise.race([first.ready, first.worker.exited.then(() => undefined)]);
       this.spawned = chosen.then((r) => {
+        this.unplaced = [];
         if (this.disposed) return;
         const kind: EngineKind = r?.ok ? r.value.engine : 'cpu';
-        for (let i = 1; i < this.concurrency; i++) this.slots.push(this.makeSlot(kind));
+        for (const worker of others) this.slots.push(this.makeSlot(kind, worker));
       });
     }
   }
 
-  private makeSlot(engine: EngineRequest): Slot {
-    const worker = this.options.spawn();
+  /** Workers spawned but not yet in a slot (waiting for the engine choice); ended by dispose. */
+  private unplaced: SpawnedWorker[] = [];
+
+  private makeSlot(engine: EngineRequest, worker: SpawnedWorker = this.options.spawn()): Slot {
     const config: WorkerConfig = { engine, ...(this.options.chunkBytes === undefined ? {} : { chunkBytes: this.options.chunkBytes }) };
     const ready = worker.api.init(config, this.options.sources);
     void ready.then((r) => {
@@ -184,7 +190,9 @@ export class WorkerPool implements AnalysisRunner {
     this.disposed = true;
     this.cancelled = true;
     for (const s of this.slots) s.worker.terminate();
+    for (const w of this.unplaced) w.terminate();
     this.slots = [];
+    this.unplaced = [];
     this.waiting.length = 0;
     this.stop();
   }

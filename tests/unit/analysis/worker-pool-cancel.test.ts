@@ -1,7 +1,8 @@
 /**
  * Cancel while the pool is still starting: with engine 'auto' the first worker chooses the engine
- * (a calibration) before the others are spawned. A pool disposed meanwhile must answer every
- * pending call with `cancelled` — never hang — and must not spawn workers after it was disposed.
+ * (a calibration) while the others, spawned at once, wait for its choice. A pool disposed
+ * meanwhile must answer every pending call with `cancelled` — never hang —, end every worker it
+ * spawned, including those still waiting, and spawn none after it was disposed.
  */
 import { describe, expect, it } from 'vitest';
 import { WorkerPool, type PromisifiedApi, type SpawnedWorker } from '../../../src/lib/analysis/worker-pool.ts';
@@ -32,7 +33,7 @@ describe('WorkerPool disposed while the first worker is still choosing the engin
       if (!out.ok) expect(out.error.code).toBe('cancelled');
     }
     await new Promise((r) => setTimeout(r, 20));
-    expect(log).toEqual(['spawn', 'terminate']);
+    expect(log).toEqual(['spawn', 'spawn', 'spawn', 'terminate', 'terminate', 'terminate']);
   });
 
   it('a first worker that dies while choosing leaves the pool usable on the CPU engine', async () => {
