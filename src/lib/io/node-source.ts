@@ -14,7 +14,7 @@ import type { Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { SleuthError } from '../formats/errors.ts';
 import { MAX_FILES_PER_MODEL } from '../formats/limits.ts';
-import { checkRange, type ByteSource } from './byte-source.ts';
+import { checkRange, ReadBuffers, type ByteSource } from './byte-source.ts';
 import { isModelRelatedPath } from '../formats/model-loader.ts';
 
 export class NodeFileSource implements ByteSource {
@@ -74,7 +74,7 @@ export class NodeFileSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     const fh = await this.fh();
-    const buf = new Uint8Array(length);
+    const buf = new Uint8Array(this.buffers.take(length), 0, length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
@@ -89,7 +89,15 @@ export class NodeFileSource implements ByteSource {
     // The read that reaches the last byte: the file must still be what it was (not grown, not
     // rewritten in place while earlier parts were read).
     if (offset + length === this.size) this.verify(await fh.stat(), 'by the end of its read');
+    this.buffers.lend(buf.buffer);
     return buf;
+  }
+
+  /** Read buffers handed back by the caller, reused for later reads (see ReadBuffers). */
+  private readonly buffers = new ReadBuffers();
+
+  release(bytes: Uint8Array): void {
+    this.buffers.release(bytes);
   }
 
   /** Releases the handle; throws file_changed if the file (or what its path names) changed meanwhile. */
