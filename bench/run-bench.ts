@@ -90,7 +90,8 @@ async function browserRun(kg: string, su: string): Promise<Timing | undefined> {
       args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, chromiumRssMiB(userDir))), 100);
+    const rss = new ChromiumRss(userDir);
+    const sampler = setInterval(() => (peak = Math.max(peak, rss.sampleMiB())), 100);
     try {
       const page = await browser.newPage();
       await page.goto('http://127.0.0.1:4188/');
@@ -113,20 +114,40 @@ async function browserRun(kg: string, su: string): Promise<Timing | undefined> {
   }
 }
 
-function chromiumRssMiB(marker: string): number {
-  let kb = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.includes(marker)) continue;
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      /* process ended */
+/**
+ * Sum of VmRSS over the browser's processes (those whose command line names its profile folder).
+ * The process list is rescanned once a second, not every sample: scanning all of /proc ten times
+ * a second cost the browser under test a few percent of a core.
+ */
+class ChromiumRss {
+  private pids: string[] = [];
+  private scannedAt = 0;
+  constructor(private readonly marker: string) {}
+
+  sampleMiB(): number {
+    const now = performance.now();
+    if (now - this.scannedAt > 1000) {
+      this.scannedAt = now;
+      this.pids = readdirSync('/proc').filter((pid) => {
+        if (!/^\d+$/.test(pid)) return false;
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.marker);
+        } catch {
+          return false; // process ended
+        }
+      });
     }
+    let kb = 0;
+    for (const pid of this.pids) {
+      try {
+        const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) kb += Number(m[1]);
+      } catch {
+        /* process ended */
+      }
+    }
+    return kb / 1024;
   }
-  return kb / 1024;
 }
 
 async function waitForServer(url: string): Promise<void> {

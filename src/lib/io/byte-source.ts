@@ -46,7 +46,7 @@ export function checkRange(source: { path: string; size: number }, offset: numbe
 export class ReadBuffers {
   private readonly lent = new WeakSet<ArrayBuffer>();
   private readonly spare: ArrayBuffer[] = [];
-  constructor(private readonly maxSpare = 3) {}
+  constructor(private readonly maxSpare = 1) {}
 
   /** A buffer of at least `length` bytes (a spare one up to twice that size, else a new one). */
   take(length: number): ArrayBuffer {
