@@ -43,6 +43,8 @@ export interface WorkerPlatform {
 
 export interface WorkerApi {
   init(config: WorkerConfig, sources: PoolSources): Promise<Outcome<{ engine: EngineKind; note?: string }>>;
+  /** Resolves an engine request ('auto': calibrates on a software adapter) without files; the engine is released again. */
+  chooseEngine(request: EngineRequest): Promise<Outcome<{ engine: EngineKind; note?: string }>>;
   loadModel(side: Side, label: string): Promise<Outcome<ModelManifest>>;
   loadAdapter(label: string): Promise<Outcome<LoadedAdapter>>;
   runJob(spec: JobSpec, onBytes: (bytes: number) => void): Promise<Outcome<JobResult>>;
@@ -65,6 +67,15 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
           ...(platform.sha256OneShot ? { sha256OneShot: platform.sha256OneShot } : {}),
         });
         return { ok: true, value: { engine: engine.kind, ...(note === undefined ? {} : { note }) } };
+      } catch (e) {
+        return { ok: false, error: toErrorInfo(e) };
+      }
+    },
+    async chooseEngine(request) {
+      try {
+        const { engine, note: n } = await platform.createEngine(request);
+        engine.dispose();
+        return { ok: true, value: { engine: engine.kind, ...(n === undefined ? {} : { note: n }) } };
       } catch (e) {
         return { ok: false, error: toErrorInfo(e) };
       }

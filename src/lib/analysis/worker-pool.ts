@@ -37,6 +37,11 @@ export interface PoolOptions {
   /** Both sides' files, and the adapter's (adapter audit) when one is given. */
   sources: PoolSources;
   chunkBytes?: number;
+  /**
+   * The note of an engine choice made before the pool (the browser calibrates once per page, see
+   * browser-pool.ts); `engine` is then that choice. Replaces the workers' own notes.
+   */
+  engineNote?: string;
 }
 
 interface Slot {
@@ -63,6 +68,7 @@ export class WorkerPool implements AnalysisRunner {
   constructor(private readonly options: PoolOptions) {
     this.concurrency = Math.max(1, options.size);
     this.stopped = new Promise((resolve) => (this.stop = resolve));
+    if (options.engineNote !== undefined) this.notes.push(options.engineNote);
     if (options.engine !== 'auto' || this.concurrency === 1) {
       for (let i = 0; i < this.concurrency; i++) this.slots.push(this.makeSlot(options.engine));
       this.spawned = Promise.resolve();
@@ -94,7 +100,7 @@ export class WorkerPool implements AnalysisRunner {
     void ready.then((r) => {
       if (r.ok) {
         this.actualEngine = r.value.engine;
-        if (r.value.note) this.notes.push(r.value.note);
+        if (r.value.note && this.options.engineNote === undefined) this.notes.push(r.value.note);
       }
     });
     return { worker, ready, engine, busy: false };

@@ -7,7 +7,7 @@ import { toErrorInfo, type ErrorInfo } from '../../lib/formats/errors.ts';
 import type { ReportV1 } from '../../lib/report/types.ts';
 import type { WorkerPool } from '../../lib/analysis/worker-pool.ts';
 import { TOOL_VERSION } from '../../lib/version.ts';
-import { createBrowserPool } from '../../workers/browser-pool.ts';
+import { createBrowserPool, prewarmAnalysis } from '../../workers/browser-pool.ts';
 import type { EngineRequest } from '../../workers/worker-api.ts';
 import { loadDemoCase } from '../input/demo-case.ts';
 import { selectModelFiles } from '../input/collect-files.ts';
@@ -44,6 +44,8 @@ export class Workbench {
 
   constructor(engine: EngineRequest) {
     this.engine = engine;
+    // Workers (and the engine choice) are made ready while the analyst picks files.
+    if (typeof window !== 'undefined') setTimeout(() => prewarmAnalysis(engine), 0);
   }
 
   inputsChanged(): void {
@@ -98,7 +100,7 @@ export class Workbench {
     abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const withAdapter = !this.adapter.isEmpty;
-      pool = createBrowserPool(
+      pool = await createBrowserPool(
         { knownGood: this.knownGood.sourceRefs(), suspect: this.suspect.sourceRefs(), ...(withAdapter ? { adapter: this.adapter.sourceRefs() } : {}) },
         { engine: this.engine },
       );
