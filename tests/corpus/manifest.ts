@@ -733,12 +733,10 @@ const SAFETENSORS_ENTRIES: readonly CorpusEntry[] = [
     format: 'safetensors',
     name: 'model.safetensors',
     build: () => manyTinyTensors(1_000_000),
-    expect: { code: 'truncated' },
-    source: 'spec rule: limits.ts MAX_TENSORS_PER_FILE = 1,000,000 with a 64 MB header, under the 100 MB cap',
+    expect: { code: 'json_too_large' },
+    source: 'spec rule: limits.ts MAX_TENSORS_PER_FILE = 131,072; a 64 MB header (under the 100 MB cap) of 10^6 entries is refused at the first entry past it',
     budgetMs: 2_000,
-    oversize: 'a 64 MB header of 10^6 entries, the documented MAX_TENSORS_PER_FILE',
-    knownIssue:
-      'The strict-JSON header parse of 10^6 entries takes ~8 s and >1 GB in-process; in the CLI the worker hits its 384 MB heap cap and the run ends in worker_failed instead of the input error.',
+    oversize: 'a 64 MB header of 10^6 entries, past MAX_TENSORS_PER_FILE',
   },
 
   // ── sharded checkpoints (transformers' model.safetensors.index.json) ─────────

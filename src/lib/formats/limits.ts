@@ -22,9 +22,11 @@ export const MAX_SIDECAR_BYTES = 128 * 1024 * 1024;
  *  dims (conv3d weights); GGUF caps at 4. */
 export const MAX_TENSOR_DIMS = 16;
 
-/** Tensors in one file. Threat: quadratic validation / huge result arrays. Largest real: ~20k
- *  tensors in big MoE shards. */
-export const MAX_TENSORS_PER_FILE = 1_000_000;
+/** Tensors in one file. Threat: memory and time spent on a header of tiny entries (a 64 MB
+ *  safetensors header holds 10^6: ~8 s and > 1 GB to parse, past the CLI worker's heap cap), huge
+ *  result arrays. Largest real: ~20k tensors in one big MoE shard; a 235B-parameter MoE saved as
+ *  one file would hold ~37k. The safetensors header parse stops at the first entry past it. */
+export const MAX_TENSORS_PER_FILE = 131_072;
 
 /** Tensor name length in UTF-16 units. Threat: memory blow-up in every table that shows names.
  *  Real names are < 200 characters. */

@@ -5,7 +5,8 @@
  * second definition of a tensor that another reader would pick), has no depth cap, gives no byte
  * offsets, and rounds 64-bit integers. This reader:
  * - rejects duplicate keys (`json_duplicate_key`, with the byte offset of the second one);
- * - caps nesting (`json_too_deep`, MAX_JSON_DEPTH);
+ * - caps nesting (`json_too_deep`, MAX_JSON_DEPTH) and, when asked, members per object
+ *   (`json_too_large`: a header of a million tiny entries is refused before it is built);
  * - reports every error with its byte offset in the file (`baseOffset` + UTF-8 offset);
  * - builds objects without a prototype, so a key named "__proto__" is just a key;
  * - optionally keeps integer literals as bigint (`integers: 'bigint'`), so offsets and dims past
@@ -26,6 +27,8 @@ export interface StrictJsonOptions {
   /** 'bigint': integer literals (no fraction, no exponent) become bigint. Default 'number'. */
   integers?: 'number' | 'bigint';
   maxDepth?: number;
+  /** Members allowed in any one object; the parse stops at the first one past it (`json_too_large`). */
+  maxMembers?: number;
 }
 
 export function isJsonObject(v: JsonValue | undefined): v is JsonObject {
@@ -73,7 +76,7 @@ class Parser {
     return (this.opts.baseOffset ?? 0) + bytes;
   }
 
-  private fail(what: string, expected: string, at = this.pos, code: 'json_syntax' | 'json_duplicate_key' | 'json_too_deep' = 'json_syntax'): never {
+  private fail(what: string, expected: string, at = this.pos, code: 'json_syntax' | 'json_duplicate_key' | 'json_too_deep' | 'json_too_large' = 'json_syntax'): never {
     const offset = this.byteOffset(at);
     throw new SleuthError(code, `JSON: ${what}; expected ${expected} (byte ${offset})`, {
       offset,
@@ -140,10 +143,12 @@ class Parser {
       this.pos++;
       return obj;
     }
+    const maxMembers = this.opts.maxMembers ?? Infinity;
     for (;;) {
       this.skipWs();
       if (this.text.charCodeAt(this.pos) !== 0x22) this.fail(`unexpected ${this.describeChar()}`, 'a string key');
       const keyAt = this.pos;
+      if (seen.size >= maxMembers) this.fail(`an object with more than ${maxMembers} members`, `at most ${maxMembers} members in one object`, keyAt, 'json_too_large');
       const key = this.parseString();
       if (seen.has(key)) this.fail(`duplicate key ${JSON.stringify(key.slice(0, 200))}`, 'each key once per object', keyAt, 'json_duplicate_key');
       seen.add(key);

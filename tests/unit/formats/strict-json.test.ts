@@ -272,3 +272,18 @@ describe('strict JSON: properties', () => {
     );
   });
 });
+
+describe('strict JSON: members per object (maxMembers)', () => {
+  it('accepts exactly maxMembers and stops at the first member past it, with its byte offset', () => {
+    expect(parseStrictJson('{"a":1,"b":{"x":1,"y":2}}', { maxMembers: 2 })).toEqual({ a: 1, b: { x: 1, y: 2 } });
+    const e = failure('{"a":1,"b":2,"é":3,"d":4}', { maxMembers: 2, baseOffset: 8, file: 'model.safetensors' });
+    expect(e.code).toBe('json_too_large');
+    expect(e.offset).toBe(8 + utf8Length('{"a":1,"b":2,'));
+    expect(e.message).toMatch(/more than 2 members/);
+  });
+  it('applies to nested objects too', () => {
+    const e = failure('{"a":{"x":1,"y":2,"z":3}}', { maxMembers: 2 });
+    expect(e.code).toBe('json_too_large');
+    expect(e.offset).toBe(utf8Length('{"a":{"x":1,"y":2,'));
+  });
+});

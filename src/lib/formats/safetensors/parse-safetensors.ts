@@ -65,7 +65,15 @@ export async function parseSafetensors(source: ByteSource): Promise<SafetensorsH
   }
   const text = decodeUtf8Strict(headerBytes);
   if (text === undefined) throw err('json_not_utf8', 'The header is not valid UTF-8; expected a UTF-8 JSON object', 8);
-  const root = parseStrictJson(text, { baseOffset: 8, file, integers: 'bigint' });
+  // One member per tensor, plus __metadata__: the parse stops at the first entry past the cap.
+  let root: JsonValue;
+  try {
+    root = parseStrictJson(text, { baseOffset: 8, file, integers: 'bigint', maxMembers: MAX_TENSORS_PER_FILE + 1 });
+  } catch (e) {
+    if (!(e instanceof SleuthError) || e.code !== 'json_too_large') throw e;
+    const at = e.offset ?? 8;
+    throw err('json_too_large', `The header lists more than ${MAX_TENSORS_PER_FILE} tensors (the entry at byte ${at} is one too many); expected at most ${MAX_TENSORS_PER_FILE}`, at);
+  }
   if (!isJsonObject(root)) throw err('safetensors_header_start', 'The header is not a JSON object', 8);
 
   const dataStart = 8 + headerLength;
