@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   json_too_deep: ['input', 'The JSON nests deeper than allowed.'],
   json_not_utf8: ['input', 'The JSON text is not valid UTF-8.'],
   json_too_large: ['input', 'The JSON file is larger than allowed.'],
+  model_too_many_tensors: ['input', 'The model (its files together, or its index) lists more tensors than allowed.'],
   // ── safetensors ─────────────────────────────────────────────────────────
   safetensors_header_too_small: ['input', 'The file is shorter than the 8-byte header length.'],
   safetensors_header_too_large: ['input', 'The declared header length is over the 100 MB cap.'],

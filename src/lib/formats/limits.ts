@@ -28,6 +28,11 @@ export const MAX_TENSOR_DIMS = 16;
  *  one file would hold ~37k. The safetensors header parse stops at the first entry past it. */
 export const MAX_TENSORS_PER_FILE = 131_072;
 
+/** Tensors in one model (all its files, or its index's weight_map). Threat: the same as above,
+ *  spread over many shards or a huge index (10^6 entries: 5.8 s and 684 MiB in the CLI). Largest
+ *  real: DeepSeek-V3's FP8 index, ~91k entries (experts × weights and their scales). */
+export const MAX_TENSORS_PER_MODEL = 262_144;
+
 /** Tensor name length in UTF-16 units. Threat: memory blow-up in every table that shows names.
  *  Real names are < 200 characters. */
 export const MAX_TENSOR_NAME_LENGTH = 4096;

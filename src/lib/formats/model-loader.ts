@@ -5,13 +5,13 @@
  * the rest of the model is still described.
  */
 import { SleuthError, toErrorInfo, type ErrorInfo } from './errors.ts';
-import { MAX_SIDECAR_BYTES } from './limits.ts';
+import { MAX_SIDECAR_BYTES, MAX_TENSORS_PER_MODEL } from './limits.ts';
 import { autoMapNotices, remoteCodeNotices } from './hf/remote-code.ts';
 import type { FileFormat, FileRole, ModelFile, ModelManifest, ReaderNotice, SidecarFile, TensorEntry, TensorTransform } from './manifest.ts';
 import { parseSafetensors } from './safetensors/parse-safetensors.ts';
 import { SNIFF_BYTES, sniffFormat } from './sniff.ts';
 import { decodeUtf8Strict } from './bytes.ts';
-import { isJsonObject, parseStrictJson } from './strict-json.ts';
+import { isJsonObject, parseStrictJson, type JsonValue } from './strict-json.ts';
 import type { ByteSource } from '../io/byte-source.ts';
 import { ggufMetadataSummary, ggufToTensorEntries, ggufTokens, mapGgufTensors, parseGguf } from './gguf/index.ts';
 import { parseTorchCheckpoint, sniffTorch } from './pytorch/index.ts';
@@ -104,6 +104,10 @@ export async function loadModel(label: string, sources: readonly ByteSource[]): 
       if (SIDECAR_ROLES.has(role) && (sniffed.format === 'json' || sniffed.format === 'text')) {
         sidecars.push({ path: source.path, role, text: await readSidecarText(source) });
         continue;
+      }
+      // Weights past the model-wide tensor cap are hashed, not parsed.
+      if ((role === 'weights' || role === 'adapter-weights') && tensors.length + adapterTensors.length >= MAX_TENSORS_PER_MODEL) {
+        throw new SleuthError('model_too_many_tensors', `Not read: the model's other files already list ${tensors.length + adapterTensors.length} tensors; expected at most ${MAX_TENSORS_PER_MODEL} in one model (the file is hashed only)`, { offset: 0 });
       }
       if (role === 'index') {
         file.format = 'safetensors-index';
@@ -243,7 +247,13 @@ async function readSidecarText(source: ByteSource): Promise<string> {
 
 async function readIndex(source: ByteSource): Promise<Map<string, string>> {
   const text = await readSidecarText(source);
-  const root = parseStrictJson(text, { file: source.path });
+  let root: JsonValue;
+  try {
+    root = parseStrictJson(text, { file: source.path, maxMembers: MAX_TENSORS_PER_MODEL });
+  } catch (e) {
+    if (!(e instanceof SleuthError) || e.code !== 'json_too_large') throw e;
+    throw new SleuthError('model_too_many_tensors', `The index maps more than ${MAX_TENSORS_PER_MODEL} tensors (the entry at byte ${e.offset ?? 0} is one too many); expected at most ${MAX_TENSORS_PER_MODEL}`, { offset: e.offset ?? 0, file: source.path });
+  }
   const wm = isJsonObject(root) ? root['weight_map'] : undefined;
   if (!isJsonObject(wm)) throw new SleuthError('index_bad_weight_map', 'The index has no "weight_map" object mapping tensor names to shard files', { offset: 0, file: source.path });
   const dir = source.path.includes('/') ? source.path.slice(0, source.path.lastIndexOf('/') + 1) : '';

@@ -87,8 +87,9 @@ export async function parseSafetensors(source: ByteSource): Promise<SafetensorsH
   let metadata: Record<string, string> | undefined;
   const entries: SafetensorsTensor[] = [];
   const keys = Object.keys(root);
-  if (keys.length > MAX_TENSORS_PER_FILE) {
-    throw err('safetensors_bad_entry', `The header lists ${keys.length} tensors; expected at most ${MAX_TENSORS_PER_FILE}`, 8);
+  const tensorCount = keys.length - (Object.hasOwn(root, '__metadata__') ? 1 : 0);
+  if (tensorCount > MAX_TENSORS_PER_FILE) {
+    throw err('json_too_large', `The header lists ${tensorCount} tensors; expected at most ${MAX_TENSORS_PER_FILE}`, 8);
   }
   for (const name of keys) {
     const value = root[name] as JsonValue;
