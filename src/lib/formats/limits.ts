@@ -90,9 +90,10 @@ export const MAX_GGUF_ARRAY_DEPTH = 3;
  *  few dozen keys (≈ 40 in current llama.cpp conversions, a few hundred with per-layer arrays). */
 export const MAX_GGUF_KV_COUNT = 65_536;
 
-/** Tensor infos in one GGUF file. Threat: huge result arrays and quadratic checks. Largest real:
- *  a few thousand per file (DeepSeek-V3/R1 splits, Mixtral-style MoE with per-layer experts). */
-export const MAX_GGUF_TENSORS = 1_000_000;
+/** Tensor infos in one GGUF file (checked on the declared count, before any is read). Threat: huge
+ *  result arrays and quadratic checks. Largest real: a few thousand per file (DeepSeek-V3/R1
+ *  splits, Mixtral-style MoE with per-layer experts). Same cap as any other file. */
+export const MAX_GGUF_TENSORS = MAX_TENSORS_PER_FILE;
 
 /** Bytes of the whole header (key-values + tensor infos), read before the data section. Threat:
  *  memory exhaustion by millions of strings each within its own cap. Largest real: ≈ 20 MB for
