@@ -26,7 +26,7 @@ export const MAX_TENSOR_DIMS = 16;
  *  safetensors header holds 10^6: ~8 s and > 1 GB to parse, past the CLI worker's heap cap), huge
  *  result arrays. Largest real: ~20k tensors in one big MoE shard; a 235B-parameter MoE saved as
  *  one file would hold ~37k. The safetensors header parse stops at the first entry past it. */
-export const MAX_TENSORS_PER_FILE = 131_072;
+export const MAX_TENSORS_PER_FILE = 65_536;
 
 /** Tensors in one model (all its files, or its index's weight_map). Threat: the same as above,
  *  spread over many shards or a huge index (10^6 entries: 5.8 s and 684 MiB in the CLI). Largest
