@@ -148,8 +148,9 @@ test('after a first visit the workbench loads and analyses with the network off'
   expect(cached.names).toHaveLength(1);
   expect(cached.names[0]).toMatch(/^model-sleuth-[0-9a-z]+$/);
   // The precache holds the shell, the worker chunk (first needed only when a job starts), the
-  // lazily imported hashing chunk and the demo case — and no source maps.
-  for (const re of [/^\/$/, /^\/assets\/index-[\w-]+\.js$/, /^\/assets\/index-[\w-]+\.css$/, /^\/assets\/analysis\.worker-[\w-]+\.js$/, /^\/demo\/manifest\.json$/, /^\/demo\/known-good\/model\.safetensors$/, /^\/demo\/suspect\/tokenizer\.json$/]) {
+  // lazily imported hashing chunk, the report importer (loaded when a report is imported) and the
+  // demo case — and no source maps.
+  for (const re of [/^\/$/, /^\/assets\/index-[\w-]+\.js$/, /^\/assets\/index-[\w-]+\.css$/, /^\/assets\/analysis\.worker-[\w-]+\.js$/, /^\/assets\/case-import-[\w-]+\.js$/, /^\/demo\/manifest\.json$/, /^\/demo\/known-good\/model\.safetensors$/, /^\/demo\/suspect\/tokenizer\.json$/]) {
     expect(cached.urls.some((u) => re.test(u)), `${re} in ${cached.urls.join(', ')}`).toBe(true);
   }
   expect(cached.urls.filter((u) => u.endsWith('.map'))).toEqual([]);

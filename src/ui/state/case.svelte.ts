@@ -23,7 +23,7 @@ import { sha256Hex } from '../../lib/evidence/sha256-sync.ts';
 import { isModelRelatedPath, loadModel } from '../../lib/formats/model-loader.ts';
 import { BlobSource } from '../../lib/io/byte-source.ts';
 import { caseToSarif } from '../../lib/report/sarif.ts';
-import { importReport, type ImportedDocument } from '../../lib/report/case-import.ts';
+import type { ImportedDocument } from '../../lib/report/import-verdict.ts';
 import { sealDocument, type ReportSigner } from '../../lib/report/case-integrity.ts';
 import { renderCaseHtml } from '../../lib/report/case-render-html.ts';
 import { renderCaseMarkdown } from '../../lib/report/case-render-markdown.ts';
@@ -686,6 +686,8 @@ export class CaseState {
     await this.act(
       `importing ${file.name}`,
       async () => {
+        // The importer (and its schema validators) loads on first use.
+        const { importReport } = await import('../../lib/report/case-import.ts');
         const imp = await importReport(await file.text(), file.name);
         this.imported = imp;
         const snap = this.snap;
