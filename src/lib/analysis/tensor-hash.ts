@@ -6,8 +6,8 @@
  *   to `OneShotSha256.maxBytes`. In the browser this moves about half the hashing off WebAssembly
  *   (the whole-file hashes must stream, so they stay there) onto SHA-NI on WebCrypto's thread.
  *
- * Digests of buffered tensors complete asynchronously while the job streams on; `settle()` waits
- * for all of them. Memory stays bounded: buffers are recycled, and a new digest waits while the
+ * Digests of buffered tensors complete asynchronously while the job streams on (run-job.ts waits
+ * for them before it returns). Memory stays bounded: buffers are recycled, and a new digest waits while the
  * bytes handed to WebCrypto and not yet digested exceed twice the buffer cap.
  */
 import { SleuthError } from '../formats/errors.ts';
@@ -64,7 +64,6 @@ class BufferedHash implements TensorHash {
 /** One job's tensor hashes: picks the way per tensor, recycles buffers, tracks pending digests. */
 export class TensorHasher {
   private readonly spare: ArrayBuffer[] = [];
-  private readonly pending = new Set<Promise<unknown>>();
   private inFlight: { bytes: number; done: Promise<unknown> }[] = [];
   constructor(
     private readonly streaming: Sha256Factory,
@@ -75,11 +74,6 @@ export class TensorHasher {
   async open(byteLength: number): Promise<TensorHash> {
     if (this.oneShot && byteLength > 0 && byteLength <= this.oneShot.maxBytes) return new BufferedHash(this, this.take(byteLength));
     return new StreamedHash(await this.streaming());
-  }
-
-  /** Waits for every digest begun; rejects with the first failure. */
-  async settle(): Promise<void> {
-    await Promise.all(this.pending);
   }
 
   /** A buffer of at least `bytes` (the smallest recycled one that fits), viewed at exactly `bytes`. */
@@ -101,7 +95,6 @@ export class TensorHasher {
     const entry = { bytes: length, done: digest.catch(() => undefined) };
     this.inFlight.push(entry);
     void entry.done.then(() => (this.inFlight = this.inFlight.filter((x) => x !== entry)));
-    this.pending.add(digest);
     return digest;
   }
 
