@@ -51,6 +51,8 @@ export interface WorkerApi {
   cancel(): void;
 }
 
+const engineChoice = (engine: EngineKind, note: string | undefined): { engine: EngineKind; note?: string } => ({ engine, ...(note === undefined ? {} : { note }) });
+
 export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
   let runner: InProcessRunner | undefined;
   let note: string | undefined;
@@ -66,7 +68,7 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
           ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
           ...(platform.sha256OneShot ? { sha256OneShot: platform.sha256OneShot } : {}),
         });
-        return { ok: true, value: { engine: engine.kind, ...(note === undefined ? {} : { note }) } };
+        return { ok: true, value: engineChoice(engine.kind, note) };
       } catch (e) {
         return { ok: false, error: toErrorInfo(e) };
       }
@@ -75,7 +77,7 @@ export function createWorkerApi(platform: WorkerPlatform): WorkerApi {
       try {
         const { engine, note: n } = await platform.createEngine(request);
         engine.dispose();
-        return { ok: true, value: { engine: engine.kind, ...(n === undefined ? {} : { note: n }) } };
+        return { ok: true, value: engineChoice(engine.kind, n) };
       } catch (e) {
         return { ok: false, error: toErrorInfo(e) };
       }
